@@ -1,0 +1,45 @@
+# Hybridgate: the two commands a newcomer needs are `make demo` and `make test` (see README.md).
+# Every target does its own set-up and says what it is doing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_OPTIONS_TEST := --experimental-vm-modules
+
+.PHONY: help deps build typecheck lint format test test-unit demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> installing npm dependencies (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed ## install npm dependencies
+
+build: deps ## compile TypeScript to dist/
+	@echo "==> compiling TypeScript (tsc -p tsconfig.build.json)"
+	@rm -rf dist && npx tsc -p tsconfig.build.json
+
+typecheck: deps ## type-check everything, tests included
+	@echo "==> type-checking (tsc --noEmit)"
+	@npx tsc --noEmit
+
+lint: deps ## eslint and the prettier format check
+	@echo "==> linting (eslint) and checking formatting (prettier --check)"
+	@npx eslint .
+	@npx prettier --check .
+
+format: deps ## rewrite files in the project's format
+	@npx prettier --write .
+
+test-unit: build ## run the jest suites (unit, multi-process, envtest)
+	@echo "==> running the test suites (jest)"
+	NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
+
+test: lint typecheck test-unit ## run every check and test
+
+demo: build ## run a traditional node on an embedded store with a sample config and an echo upstream
+	@node hack/demo.mjs
+
+clean: ## remove build outputs
+	rm -rf dist coverage
