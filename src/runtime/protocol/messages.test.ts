@@ -1,4 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { CLOSE_CODES } from './constants.js';
 import { PayloadTooLargeError, ProtocolError } from './errors.js';
@@ -87,9 +88,7 @@ describe('reconfigure payload', () => {
 
   it('refuses to build a frame over the limit, naming the limit and the size', async () => {
     const big = {
-      blob: Buffer.alloc(50_000)
-        .map(() => Math.floor(Math.random() * 256))
-        .toString('base64'),
+      blob: randomBytes(50_000).toString('base64'),
     };
     await expect(buildReconfigurePayload({ config: big, hashes, timestamp: 1 }, 10_000)).rejects.toThrow(
       /compressed configuration is \d+ bytes, more than cluster_max_payload \(10000 bytes\)/,
