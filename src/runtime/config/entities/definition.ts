@@ -56,4 +56,23 @@ export interface EntityDefinition {
   secretFields?: readonly string[];
   /** Whether the entity has `tags` (almost all do). */
   tags: boolean;
+  /**
+   * Rewrites the input before the schema sees it: shorthands (`url` on services), derived or generated
+   * fields (credential keys, password hashes, digests). Problems go to `ctx.addIssue`, never thrown.
+   */
+  prepare?: (input: Record<string, unknown>, ctx: ValidationContext) => Record<string, unknown>;
+  /** Checks and fills that need more than the schema (a plugin's own config schema); runs after it. */
+  finalize?: (entity: Entity, ctx: ValidationContext) => Entity;
+}
+
+/** What validation hooks know about the call: update or insert, transform mode, the enabled plugins. */
+export interface ValidationContext {
+  /** The stored entity when this is an update (PATCH/PUT over an existing row). */
+  existing?: Entity;
+  /** Kong's `_transform`: hash secrets and derive fields. False when reloading already-stored form. */
+  transform: boolean;
+  /** Plugin names allowed in `plugins.name`; undefined means every bundled plugin. */
+  enabledPlugins?: readonly string[];
+  /** Records a field error at `path` (empty path: an entity-level error). */
+  addIssue(path: readonly (string | number)[], message: string): void;
 }
