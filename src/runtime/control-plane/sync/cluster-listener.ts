@@ -1,0 +1,235 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../../../shared/logger.js';
+import { errorMessage } from '../../../shared/errors.js';
+import { systemClock, type Clock } from '../../protocol/clock.js';
+import { checkVersionCompat } from '../../protocol/compat.js';
+import { CLOSE_CODES, DEFAULT_PING_INTERVAL_SECONDS, OUTLET_PATH } from '../../protocol/constants.js';
+import { PayloadTooLargeError } from '../../protocol/errors.js';
+import { buildReconfigurePayload, type ReconfigurePayload } from '../../protocol/reconfigure-payload.js';
+import { peerCertificateChain, type ClusterTlsPolicy } from '../../protocol/tls-policy.js';
+import { HYBRIDGATE_VERSION } from '../../version.js';
+import type { ClusterMetrics } from '../status/cluster-metrics.js';
+import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
+import type { ConfigSource } from './config-source.js';
+import { DataPlaneSession, type DataPlaneIdentity } from './dp-session.js';
+import { createPushScheduler } from './push-scheduler.js';
+
+/** What the CP's cluster listener is built from (start-node fills it from Conf). */
+export interface ClusterListenerOptions {
+  /** conf.cluster_listen (each address gets a server). */
+  listen: readonly { host: string; port: number }[];
+  tls: ClusterTlsPolicy;
+  source: ConfigSource;
+  dataPlanes: DataPlaneRegistry;
+  metrics?: ClusterMetrics | null;
+  logger: Logger;
+  /** Plugins the CP knows, name → version (from the plugin schemas). */
+  cpPlugins: ReadonlyMap<string, string | null>;
+  /** conf.cluster_max_payload. */
+  maxPayload: number;
+  /** conf.cluster_ping_interval in seconds. */
+  pingIntervalSeconds?: number;
+  cpVersion?: string;
+  clock?: Clock;
+  /** How long a change waits for more before a push (default 10 ms). */
+  coalesceMs?: number;
+}
+
+/** A running cluster listener. */
+export interface ClusterListener {
+  readonly addresses: { host: string; port: number }[];
+  /** The payload DPs currently get (null until the first export was built). */
+  currentPayload(): ReconfigurePayload | null;
+  /** Number of DP sessions past basic_info. */
+  connectedCount(): number;
+  /** Resolves when no push is pending or running (tests, benchmarks). */
+  idle(): Promise<void>;
+  /** Closes every DP connection (code 4004) and the servers. */
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function refuseUpgrade(socket: Socket, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Starts the CP side of clustering: an mTLS listener on cluster_listen serving /v1/outlet, one session
+ * per DP, and the push loop that exports the config once per version and sends it to every compatible
+ * DP. Resolves once every address is bound.
+ */
+export async function startClusterListener(opts: ClusterListenerOptions): Promise<ClusterListener> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger;
+  const cpVersion = opts.cpVersion ?? HYBRIDGATE_VERSION;
+  const pingIntervalMs = (opts.pingIntervalSeconds ?? DEFAULT_PING_INTERVAL_SECONDS) * 1000;
+  const metrics = opts.metrics ?? null;
+  const sessions = new Set<DataPlaneSession>();
+  const certExpiry = new WeakMap<Socket, number | null>();
+  let payload: ReconfigurePayload | null = null;
+
+  const ctx = {
+    logger: log,
+    clock,
+    dataPlanes: opts.dataPlanes,
+    metrics,
+    cpPlugins: opts.cpPlugins,
+    pingIntervalMs,
+    currentPayload: () => payload,
+  };
+
+  const broadcast = (p: ReconfigurePayload) => {
+    for (const s of sessions) if (s.ready) metrics?.pushes.inc({ result: s.push(p) });
+  };
+
+  const scheduler = createPushScheduler({
+    clock,
+    delayMs: opts.coalesceMs ?? 10,
+    onError: (err) => {
+      metrics?.pushes.inc({ result: 'failed' });
+      const limit = err instanceof PayloadTooLargeError ? { size: err.size, limit: err.limit } : {};
+      log.error({ err: errorMessage(err), ...limit }, 'unable to export configuration for data planes');
+    },
+    run: async (requestedAt) => {
+      const snap = await opts.source.snapshot();
+      // Same hash, same payload: no DP needs a push, but compatibility is re-evaluated anyway.
+      if (payload?.configHash !== snap.hashes.config) {
+        payload = await buildReconfigurePayload(
+          { config: snap.config, hashes: snap.hashes, timestamp: clock.now() / 1000 },
+          opts.maxPayload,
+        );
+        metrics?.payloadBytes.set({ encoding: 'gzip' }, payload.frame.length);
+        metrics?.payloadBytes.set({ encoding: 'json' }, payload.rawSize);
+        log.info(
+          { config_hash: payload.configHash, bytes: payload.frame.length },
+          'configuration exported for data planes',
+        );
+      }
+      broadcast(payload);
+      metrics?.pushDuration.observe((clock.now() - requestedAt) / 1000);
+    },
+  });
+  const unsubscribe = opts.source.onChange(() => scheduler.request());
+  const onRemoved = (id: string) => {
+    for (const s of sessions)
+      if (s.identity.id === id) s.close(CLOSE_CODES.removed, 'data plane removed by an administrator');
+  };
+  opts.dataPlanes.on('removed', onRemoved);
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
+
+  const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://cluster');
+    if (url.pathname !== OUTLET_PATH) return refuseUpgrade(socket, 404, 'Not found');
+    const id = url.searchParams.get('node_id');
+    const version = url.searchParams.get('node_version');
+    if (!id || !version) return refuseUpgrade(socket, 400, 'node_id and node_version are required');
+    if (!UUID.test(id)) return refuseUpgrade(socket, 400, `node_id "${id}" is not a UUID`);
+    const identity: DataPlaneIdentity = {
+      id: id.toLowerCase(),
+      hostname: url.searchParams.get('node_hostname') ?? '',
+      version,
+      ip: socket.remoteAddress ?? '',
+      certExpiry: certExpiry.get(socket) ?? null,
+    };
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const compat = checkVersionCompat(cpVersion, version);
+      if (compat.status !== 'normal') {
+        log.error(
+          { node_id: identity.id, hostname: identity.hostname, ip: identity.ip, reason: compat.reason },
+          `data plane version ${version} is incompatible with control plane version ${cpVersion}, closing`,
+        );
+        opts.dataPlanes.upsert(identity.id, {
+          ip: identity.ip,
+          hostname: identity.hostname,
+          version,
+          sync_status: 'kong_version_incompatible',
+          status: 'disconnected',
+          cert_details: { expiry_timestamp: identity.certExpiry },
+        });
+        ws.close(CLOSE_CODES.versionIncompatible, compat.reason.slice(0, 120));
+        return;
+      }
+      for (const note of compat.notes) log.info({ node_id: identity.id }, note);
+      const session = new DataPlaneSession(ws, identity, ctx, (s) => sessions.delete(s));
+      sessions.add(session);
+    });
+  };
+
+  const servers: Server[] = [];
+  const addresses: { host: string; port: number }[] = [];
+  try {
+    for (const addr of opts.listen) {
+      const server = createServer(opts.tls.serverOptions(), (_req, res) => {
+        res
+          .writeHead(426, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'Upgrade Required' }));
+      });
+      server.on('secureConnection', (sock: TLSSocket) => {
+        const verdict = opts.tls.verifyClient(peerCertificateChain(sock));
+        if (!verdict.ok) {
+          log.warn(
+            { ip: sock.remoteAddress, reason: verdict.reason },
+            'data plane presented incorrect client certificate during handshake',
+          );
+          sock.destroy();
+          return;
+        }
+        certExpiry.set(sock, verdict.expiry);
+      });
+      server.on('tlsClientError', (err, sock) =>
+        log.debug({ ip: sock.remoteAddress, err: errorMessage(err) }, 'cluster tls handshake failed'),
+      );
+      server.on('upgrade', onUpgrade);
+      servers.push(server);
+      server.listen(addr.port, addr.host);
+      await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+      const bound = server.address() as AddressInfo;
+      addresses.push({ host: bound.address, port: bound.port });
+      log.info({ host: bound.address, port: bound.port }, 'cluster listener started');
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    unsubscribe();
+    scheduler.stop();
+    throw err;
+  }
+  scheduler.request();
+
+  return {
+    addresses,
+    currentPayload: () => payload,
+    connectedCount: () => [...sessions].filter((s) => s.ready).length,
+    idle: () => scheduler.idle(),
+    async close() {
+      unsubscribe();
+      scheduler.stop();
+      opts.dataPlanes.off('removed', onRemoved);
+      for (const s of sessions) s.close(CLOSE_CODES.serverShutdown, 'control plane shutting down');
+      // Give DPs a moment to complete the close handshake, then cut whoever did not.
+      const deadline = Date.now() + 1000;
+      while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}

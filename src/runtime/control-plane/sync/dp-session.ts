@@ -1,0 +1,202 @@
+import type { WebSocket, RawData } from 'ws';
+import type { Logger } from '../../../shared/logger.js';
+import { errorMessage } from '../../../shared/errors.js';
+import type { Clock, TimerHandle } from '../../protocol/clock.js';
+import { checkPluginCompat } from '../../protocol/compat.js';
+import {
+  CLOSE_CODES,
+  CONFIG_HASH_PATTERN,
+  DEAD_PEER_FACTOR,
+  type SyncStatus,
+} from '../../protocol/constants.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { type BasicInfo, parseBasicInfo, parseDataPlaneFrame } from '../../protocol/messages.js';
+import type { ReconfigurePayload } from '../../protocol/reconfigure-payload.js';
+import type { ClusterMetrics } from '../status/cluster-metrics.js';
+import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
+
+/** Who connected: from the upgrade request and the TLS handshake. */
+export interface DataPlaneIdentity {
+  id: string;
+  hostname: string;
+  version: string;
+  ip: string;
+  certExpiry: number | null;
+}
+
+/** What a session shares with the listener. */
+export interface SessionContext {
+  logger: Logger;
+  clock: Clock;
+  dataPlanes: DataPlaneRegistry;
+  metrics: ClusterMetrics | null;
+  cpPlugins: ReadonlyMap<string, string | null>;
+  pingIntervalMs: number;
+  /** The payload of the current config version, if one was built yet. */
+  currentPayload(): ReconfigurePayload | null;
+}
+
+/**
+ * One connected DP: waits for basic_info, then answers pings (ws sends the pong), records
+ * heartbeats and error reports, and receives every push it is compatible with.
+ */
+export class DataPlaneSession {
+  readonly identity: DataPlaneIdentity;
+  private readonly ws: WebSocket;
+  private readonly ctx: SessionContext;
+  private readonly log: Logger;
+  private info: BasicInfo | null = null;
+  private deadTimer: TimerHandle | null = null;
+  private reportedHash: string | null = null;
+  private closed = false;
+  private lastStatus: string | null = null;
+
+  constructor(
+    ws: WebSocket,
+    identity: DataPlaneIdentity,
+    ctx: SessionContext,
+    private readonly onGone: (s: DataPlaneSession) => void,
+  ) {
+    this.ws = ws;
+    this.identity = identity;
+    this.ctx = ctx;
+    this.log = ctx.logger.child({ node_id: identity.id, hostname: identity.hostname, ip: identity.ip });
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('ping', (data) => this.onPing(data));
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    ws.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'data plane connection error'));
+    this.armDeadTimer();
+  }
+
+  /** True once basic_info arrived: the session can take pushes. */
+  get ready(): boolean {
+    return this.info !== null && !this.closed;
+  }
+
+  /** Sends `payload` if this DP can run it; otherwise records why and skips (seed 002). */
+  push(payload: ReconfigurePayload): 'sent' | 'skipped_incompatible' | 'unchanged' {
+    if (!this.info) return 'unchanged';
+    const verdict = checkPluginCompat(payload.configuredPlugins, this.ctx.cpPlugins, this.info.plugins);
+    if (verdict.status !== 'normal') {
+      this.log.warn(
+        { reason: verdict.reason, sync_status: verdict.status },
+        `unable to send updated configuration to data plane: ${verdict.reason}`,
+      );
+      this.setSyncStatus(verdict.status);
+      return 'skipped_incompatible';
+    }
+    this.setSyncStatus('normal');
+    // A DP that already runs this hash (e.g. reconnecting from its cache) needs nothing.
+    if (this.reportedHash === payload.configHash) return 'unchanged';
+    this.ws.send(payload.frame, { binary: true });
+    return 'sent';
+  }
+
+  /** Closes the connection with a code and reason (shutdown, forgotten row). */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.ws.close(code, reason.slice(0, 120));
+  }
+
+  private setSyncStatus(status: SyncStatus): void {
+    if (this.lastStatus === status) return;
+    this.lastStatus = status;
+    this.ctx.dataPlanes.upsert(this.identity.id, { sync_status: status, status: 'connected' });
+  }
+
+  private armDeadTimer(): void {
+    this.ctx.clock.clearTimeout(this.deadTimer);
+    this.deadTimer = this.ctx.clock.setTimeout(() => {
+      this.log.warn(
+        { timeout_ms: this.ctx.pingIntervalMs * DEAD_PEER_FACTOR },
+        'data plane missed its heartbeats, closing',
+      );
+      this.ws.close(CLOSE_CODES.heartbeatTimeout, 'no heartbeat');
+      // A peer that vanished without FIN never completes the close handshake.
+      this.deadTimer = this.ctx.clock.setTimeout(() => this.ws.terminate(), 5000);
+    }, this.ctx.pingIntervalMs * DEAD_PEER_FACTOR);
+  }
+
+  private reject(err: unknown): void {
+    const code = err instanceof ProtocolError ? err.closeCode : CLOSE_CODES.unexpectedFrame;
+    this.log.error(
+      { reason: errorMessage(err), close_code: code },
+      'closing data plane connection: protocol error',
+    );
+    this.ws.close(code, errorMessage(err).slice(0, 120));
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    try {
+      if (!this.info) return this.onBasicInfo(parseBasicInfo(buf, isBinary));
+      const report = parseDataPlaneFrame(buf, isBinary);
+      this.log.warn(
+        {
+          config_hash: report.error.config_hash,
+          error_name: report.error.name,
+          reason: report.error.message,
+        },
+        'data plane rejected the configuration',
+      );
+      this.ctx.dataPlanes.recordError(this.identity.id, {
+        name: report.error.name,
+        message: report.error.message,
+        config_hash: report.error.config_hash,
+        ...(report.error.fields !== undefined ? { fields: report.error.fields } : {}),
+      });
+    } catch (err) {
+      this.reject(err);
+    }
+  }
+
+  private onBasicInfo(info: BasicInfo): void {
+    this.info = info;
+    const have = new Map(info.plugins.map((p) => [p.name, p.version]));
+    for (const [name, version] of this.ctx.cpPlugins) {
+      if (!have.has(name))
+        this.log.warn({ plugin: name }, `${name} plugin ${version ?? ''} is missing from data plane`);
+    }
+    this.ctx.dataPlanes.upsert(this.identity.id, {
+      ip: this.identity.ip,
+      hostname: this.identity.hostname,
+      version: this.identity.version,
+      labels: info.labels ?? {},
+      cert_details: { expiry_timestamp: this.identity.certExpiry },
+      sync_status: 'unknown',
+      status: 'connected',
+    });
+    this.log.info({ version: this.identity.version, plugins: info.plugins.length }, 'data plane connected');
+    this.armDeadTimer();
+    const payload = this.ctx.currentPayload();
+    if (payload) this.ctx.metrics?.pushes.inc({ result: this.push(payload) });
+  }
+
+  private onPing(data: Buffer): void {
+    const hash = data.toString('latin1');
+    if (!CONFIG_HASH_PATTERN.test(hash)) {
+      return this.reject(
+        new ProtocolError(
+          `ping payload must be a 32-character config hash, got ${data.length} bytes`,
+          CLOSE_CODES.unexpectedFrame,
+        ),
+      );
+    }
+    if (!this.info) return this.reject(new ProtocolError('ping before basic_info', CLOSE_CODES.badBasicInfo));
+    this.armDeadTimer();
+    this.reportedHash = hash;
+    this.ctx.dataPlanes.seen(this.identity.id, hash);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.clock.clearTimeout(this.deadTimer);
+    if (this.info && this.ctx.dataPlanes.get(this.identity.id)) {
+      this.ctx.dataPlanes.upsert(this.identity.id, { status: 'disconnected' });
+    }
+    const level = code === CLOSE_CODES.goingAway || code === CLOSE_CODES.normal ? 'info' : 'warn';
+    this.log[level]({ close_code: code, reason }, 'data plane disconnected');
+    this.onGone(this);
+  }
+}
