@@ -1,0 +1,321 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import type { Logger } from '../../../shared/logger.js';
+import { ENTITY_NAMES, type Entity, type EntityName } from '../../config/entities/definition.js';
+import { DbError } from '../../errors.js';
+import {
+  CONFIG_PREFIXES,
+  decodeOffset,
+  encodeOffset,
+  entityKey,
+  entityRange,
+  idOfEntityKey,
+  refRange,
+} from './keys.js';
+import { Mutex } from './mutex.js';
+import { Overlay, type KvBase } from './overlay.js';
+import type {
+  Change,
+  ChangeEvent,
+  ChangeListener,
+  ListOptions,
+  Page,
+  Store,
+  StoreConfig,
+  StoreSnapshot,
+  WriteTxn,
+} from './store.js';
+import { databaseError } from './store-errors.js';
+import { childRelations, TxnCore, type Definitions } from './write-txn.js';
+
+/** Options of the LMDB backend. */
+export interface LmdbStoreOptions {
+  /** Directory of the environment (created 0700), e.g. `<prefix>/store.lmdb`. */
+  path: string;
+  /** LMDB map size in bytes (conf `lmdb_map_size`): the most the database can ever hold. */
+  mapSize: number;
+  definitions: Definitions;
+  logger?: Logger;
+  /** Unix seconds; injectable so tests control timestamps. */
+  now?: () => number;
+  /** How many versions of change events to keep for `changesSince` (default 10,000). */
+  changeLogSize?: number;
+}
+
+/** Default number of versions kept in the change log (delta sync reaches back this far). */
+export const DEFAULT_CHANGE_LOG_SIZE = 10_000;
+
+const VERSION_KEY = 'm/version';
+const logKey = (version: number): string => `l/${String(version).padStart(12, '0')}`;
+
+class LmdbStore implements Store {
+  readonly backend = 'lmdb';
+  private readonly mutex = new Mutex();
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly children;
+  private readonly base: KvBase;
+  private closed = false;
+
+  constructor(
+    private readonly db: RootDatabase,
+    private readonly opts: LmdbStoreOptions,
+  ) {
+    this.children = childRelations(opts.definitions);
+    this.base = {
+      get: (key) => db.get(key),
+      keysInRange: (start, end) => [...db.getKeys({ start, end })].map(String),
+    };
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Math.floor(Date.now() / 1000);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DbError('DATABASE_ERROR', 'the store is closed');
+  }
+
+  private assertFamily(family: EntityName): void {
+    if (!this.opts.definitions[family]) throw new TypeError(`unknown entity family ${String(family)}`);
+  }
+
+  async get(family: EntityName, id: string): Promise<Entity | null> {
+    this.assertOpen();
+    this.assertFamily(family);
+    return (this.db.get(entityKey(family, id)) as Entity | undefined) ?? null;
+  }
+
+  async getByField(family: EntityName, field: string, value: unknown): Promise<Entity | null> {
+    this.assertOpen();
+    return this.newCore(new Overlay(this.base)).getByField(family, field, value);
+  }
+
+  async list(family: EntityName, opts: ListOptions): Promise<Page> {
+    this.assertOpen();
+    this.assertFamily(family);
+    const scope = opts.foreign ? `${family}/${opts.foreign.field}/${opts.foreign.id}` : family;
+    const after = opts.offset ? decodeOffset(scope, opts.offset) : null;
+    const range = opts.foreign ? refRange(family, opts.foreign.field, opts.foreign.id) : entityRange(family);
+    const tags = opts.tags && opts.tags.length > 0 ? opts.tags : null;
+    const mode = opts.tagsMode ?? 'and';
+    const data: Entity[] = [];
+    let more = false;
+    // One synchronous loop: lmdb-js serves it from a single read transaction, so the page is consistent.
+    for (const key of this.db.getKeys({ start: after ? range.start + after : range.start, end: range.end })) {
+      const id = idOfEntityKey(String(key));
+      if (id === after) continue;
+      const entity = this.db.get(entityKey(family, id)) as Entity | undefined;
+      if (!entity || (tags && !matchesTags(entity, tags, mode))) continue;
+      if (data.length === opts.size) {
+        more = true;
+        break;
+      }
+      data.push(entity);
+    }
+    const last = data[data.length - 1];
+    return { data, offset: more && last ? encodeOffset(scope, last.id) : null };
+  }
+
+  private newCore(overlay: Overlay): TxnCore {
+    return new TxnCore(overlay, this.opts.definitions, this.children, () => this.now());
+  }
+
+  transaction<T>(fn: (tx: WriteTxn) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const overlay = new Overlay(this.base);
+      const core = this.newCore(overlay);
+      const result = await fn(core.asWriteTxn());
+      if (core.changes.length > 0) this.commit(overlay, core.changes);
+      return result;
+    });
+  }
+
+  replaceAll(config: StoreConfig): Promise<number> {
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const previous = this.readAll();
+      const overlay = new Overlay(this.base, true);
+      const core = this.newCore(overlay);
+      for (const family of this.families()) {
+        for (const entity of config[family] ?? []) {
+          core.insert(family, keepTimestamps(entity, previous.get(`${family}/${entity.id}`)?.previous), true);
+        }
+      }
+      core.checkAllForeignKeys();
+      const changes = diff(previous, core.changes);
+      this.commit(overlay, changes);
+      return this.currentVersion();
+    });
+  }
+
+  private families(): EntityName[] {
+    return ENTITY_NAMES.filter((f) => this.opts.definitions[f] !== undefined);
+  }
+
+  private readAll(): Map<string, Change> {
+    const out = new Map<string, Change>();
+    for (const family of this.families()) {
+      const { start, end } = entityRange(family);
+      for (const { key, value } of this.db.getRange({ start, end })) {
+        const id = idOfEntityKey(String(key));
+        out.set(`${family}/${id}`, { op: 'delete', family, id, entity: null, previous: value as Entity });
+      }
+    }
+    return out;
+  }
+
+  private currentVersion(): number {
+    const v = this.db.get(VERSION_KEY);
+    return typeof v === 'number' ? v : 0;
+  }
+
+  /** Writes the overlay, the version bump and the change log entry in one durable LMDB transaction. */
+  private commit(overlay: Overlay, changes: Change[]): void {
+    let event: ChangeEvent;
+    try {
+      event = this.db.transactionSync(() => {
+        if (overlay.cleared) {
+          for (const prefix of CONFIG_PREFIXES) {
+            const keys = [...this.db.getKeys({ start: prefix, end: `${prefix.slice(0, -1)}0` })];
+            for (const key of keys) this.db.removeSync(key);
+          }
+        }
+        for (const [key, value] of overlay.writes()) {
+          if (value === undefined) this.db.removeSync(key);
+          else this.db.putSync(key, value);
+        }
+        const version = this.currentVersion() + 1;
+        this.db.putSync(VERSION_KEY, version);
+        this.db.putSync(logKey(version), changes);
+        const limit = this.opts.changeLogSize ?? DEFAULT_CHANGE_LOG_SIZE;
+        if (version > limit) this.db.removeSync(logKey(version - limit));
+        return { version, changes };
+      });
+    } catch (err) {
+      this.opts.logger?.error({ err }, 'store commit failed');
+      throw databaseError(`could not commit the transaction: ${(err as Error).message}`, err);
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.logger?.error({ err, version: event.version }, 'store change listener failed');
+      }
+    }
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    this.assertOpen();
+    // Synchronous from here on: one read transaction, and no commit can interleave.
+    const config: StoreConfig = { _format_version: '3.0' };
+    for (const family of this.families()) {
+      const { start, end } = entityRange(family);
+      config[family] = [...this.db.getRange({ start, end })].map((e) => e.value as Entity);
+    }
+    return { version: this.currentVersion(), config };
+  }
+
+  async version(): Promise<number> {
+    this.assertOpen();
+    return this.currentVersion();
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async changesSince(version: number): Promise<ChangeEvent[] | null> {
+    this.assertOpen();
+    const current = this.currentVersion();
+    if (!Number.isInteger(version) || version < 0 || version > current) return null;
+    if (version === current) return [];
+    if (this.db.get(logKey(version + 1)) === undefined) return null;
+    const out: ChangeEvent[] = [];
+    for (const { key, value } of this.db.getRange({ start: logKey(version + 1), end: 'l0' })) {
+      out.push({ version: Number(String(key).slice(2)), changes: value as Change[] });
+    }
+    return out;
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      this.db.get(VERSION_KEY);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Wait for a running transaction to finish, then refuse new ones.
+    await this.mutex.run(async () => {
+      this.closed = true;
+    });
+    this.listeners.clear();
+    await this.db.close();
+  }
+}
+
+function matchesTags(entity: Entity, tags: readonly string[], mode: 'and' | 'or'): boolean {
+  const own = Array.isArray(entity.tags) ? (entity.tags as unknown[]) : [];
+  return mode === 'and' ? tags.every((t) => own.includes(t)) : tags.some((t) => own.includes(t));
+}
+
+/** JSON with object keys sorted, so equal entities compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/**
+ * A declarative file usually carries no timestamps: an entity that is still there keeps its
+ * `created_at`, and its `updated_at` too when nothing else changed, so re-posting the same file is a no-op.
+ */
+function keepTimestamps(entity: Entity, before: Entity | null | undefined): Entity {
+  if (!before || entity.created_at !== undefined) return entity;
+  const { created_at, updated_at, ...beforeRest } = before;
+  const { updated_at: givenUpdatedAt, ...entityRest } = entity;
+  const unchanged = canonicalJson(beforeRest) === canonicalJson(entityRest);
+  return { ...entity, created_at, updated_at: givenUpdatedAt ?? (unchanged ? updated_at : undefined) };
+}
+
+/** The changes of a replaceAll as seen by consumers: only what differs from before. */
+function diff(previous: Map<string, Change>, inserted: Change[]): Change[] {
+  const out: Change[] = [];
+  const seen = new Set<string>();
+  for (const c of inserted) {
+    const key = `${c.family}/${c.id}`;
+    seen.add(key);
+    const before = previous.get(key)?.previous ?? null;
+    if (!before) out.push(c);
+    else if (canonicalJson(before) !== canonicalJson(c.entity))
+      out.push({ ...c, op: 'update', previous: before });
+  }
+  const deletes = [...previous.entries()].filter(([key]) => !seen.has(key)).map(([, c]) => c);
+  // Children before parents, as cascades report them: reverse topological order.
+  return [...deletes.reverse(), ...out];
+}
+
+/**
+ * Opens (or creates) the control plane's LMDB store. Each write transaction is one durable LMDB
+ * transaction; a restart on the same directory finds every entity and continues the version.
+ */
+export async function openLmdbStore(opts: LmdbStoreOptions): Promise<Store> {
+  mkdirSync(opts.path, { recursive: true, mode: 0o700 });
+  chmodSync(opts.path, 0o700);
+  let db: RootDatabase;
+  try {
+    db = open({ path: join(opts.path, 'data.mdb'), mapSize: opts.mapSize });
+  } catch (err) {
+    throw databaseError(`failed to open the LMDB store at ${opts.path}: ${(err as Error).message}`, err);
+  }
+  return new LmdbStore(db, opts);
+}
