@@ -1,0 +1,214 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { WebSocket } from 'ws';
+import { errorMessage } from '../../../shared/errors.js';
+import type { Logger } from '../../../shared/logger.js';
+import { createBackoff } from '../../protocol/backoff.js';
+import type { Clock, TimerHandle } from '../../protocol/clock.js';
+import { CLOSE_CODES, DEAD_PEER_FACTOR, OUTLET_PATH } from '../../protocol/constants.js';
+import { type BasicInfo, type ErrorReport, encodeJsonFrame } from '../../protocol/messages.js';
+import { peerCertificateChain, type ClusterTlsPolicy } from '../../protocol/tls-policy.js';
+
+/** The link state; `state` events fire on changes only. */
+export type CpLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+/** What the DP's link to the CP needs. */
+export interface CpClientOptions {
+  endpoint: { host: string; port: number };
+  tls: ClusterTlsPolicy;
+  nodeId: string;
+  hostname: string;
+  version: string;
+  basicInfo: () => BasicInfo;
+  maxPayload: number;
+  pingIntervalMs: number;
+  reconnectBaseMs: number;
+  reconnectCapMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** The hash the DP runs now: the ping payload. */
+  currentHash: () => string;
+  /** A binary frame from the CP (a gzip reconfigure). */
+  onFrame: (frame: Buffer) => void;
+  random?: () => number;
+}
+
+/** The DP's side of the link: connect, identify, heartbeat, reconnect. Events: `state` (CpLinkState). */
+export interface CpClient extends EventEmitter {
+  readonly state: CpLinkState;
+  start(): void;
+  /** Pings now with the current hash (after an apply). */
+  ping(): void;
+  /** Sends an error report; dropped when not connected (the next push will be judged again). */
+  sendError(error: ErrorReport['error']): void;
+  /** Says goodbye (1001) and stops reconnecting. */
+  stop(): Promise<void>;
+}
+
+/** Creates the link; call start() to connect. */
+export function createCpClient(opts: CpClientOptions): CpClient {
+  const log = opts.logger;
+  const clock = opts.clock;
+  const backoff = createBackoff({
+    baseMs: opts.reconnectBaseMs,
+    capMs: opts.reconnectCapMs,
+    random: opts.random,
+  });
+  const emitter = new EventEmitter() as CpClient & { state: CpLinkState };
+  let state: CpLinkState = 'disconnected';
+  let ws: WebSocket | null = null;
+  let pingTimer: TimerHandle | null = null;
+  let deadTimer: TimerHandle | null = null;
+  let retryTimer: TimerHandle | null = null;
+  let everConnected = false;
+  let loggedFailure = false;
+  Object.defineProperty(emitter, 'state', { get: () => state });
+
+  const setState = (next: CpLinkState) => {
+    if (state === next) return;
+    state = next;
+    emitter.emit('state', next);
+  };
+  const host = opts.endpoint.host.includes(':') ? `[${opts.endpoint.host}]` : opts.endpoint.host;
+  const url = () => {
+    const q = new URLSearchParams({
+      node_id: opts.nodeId,
+      node_hostname: opts.hostname,
+      node_version: opts.version,
+    });
+    return `wss://${host}:${opts.endpoint.port}${OUTLET_PATH}?${q}`;
+  };
+  const clearTimers = () => {
+    clock.clearTimeout(pingTimer);
+    clock.clearTimeout(deadTimer);
+    pingTimer = deadTimer = null;
+  };
+  const armDead = () => {
+    clock.clearTimeout(deadTimer);
+    deadTimer = clock.setTimeout(() => {
+      log.warn(
+        { timeout_ms: opts.pingIntervalMs * DEAD_PEER_FACTOR },
+        'no frame from control plane in time, reconnecting',
+      );
+      ws?.terminate();
+    }, opts.pingIntervalMs * DEAD_PEER_FACTOR);
+  };
+  const schedulePing = () => {
+    clock.clearTimeout(pingTimer);
+    pingTimer = clock.setTimeout(() => {
+      sendPing();
+      schedulePing();
+    }, opts.pingIntervalMs);
+  };
+  const sendPing = () => {
+    if (ws?.readyState === WebSocket.OPEN) ws.ping(Buffer.from(opts.currentHash(), 'latin1'));
+  };
+
+  const connect = () => {
+    if (state === 'stopped') return;
+    setState('connecting');
+    const sock = new WebSocket(url(), {
+      ...opts.tls.clientOptions(),
+      maxPayload: opts.maxPayload,
+      handshakeTimeout: 5000,
+      perMessageDeflate: false,
+    });
+    ws = sock;
+    let verified = false;
+    sock.on('upgrade', (res: IncomingMessage) => {
+      const verdict = opts.tls.verifyServer(peerCertificateChain(res.socket as TLSSocket));
+      if (!verdict.ok) {
+        log.error(
+          { reason: verdict.reason },
+          'control plane presented an unexpected certificate, disconnecting',
+        );
+        sock.terminate();
+        return;
+      }
+      verified = true;
+    });
+    sock.on('open', () => {
+      if (!verified) return;
+      sock.send(encodeJsonFrame(opts.basicInfo()), { binary: true });
+      backoff.reset();
+      loggedFailure = false;
+      log.info(
+        { control_plane: `${host}:${opts.endpoint.port}` },
+        everConnected ? 'reconnected to control plane' : 'connected to control plane',
+      );
+      everConnected = true;
+      setState('connected');
+      sendPing();
+      schedulePing();
+      armDead();
+    });
+    sock.on('message', (data, isBinary) => {
+      armDead();
+      if (!isBinary) {
+        log.warn('control plane sent a text frame, ignoring it');
+        return;
+      }
+      opts.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
+    });
+    sock.on('pong', armDead);
+    sock.on('ping', armDead);
+    sock.on('unexpected-response', (_req, res) => {
+      log.debug({ status: res.statusCode }, 'control plane refused the upgrade');
+      sock.terminate();
+    });
+    sock.on('error', (err) => {
+      if (!loggedFailure) log.debug({ err: errorMessage(err) }, 'control plane connection error');
+    });
+    sock.on('close', (code, reason) => {
+      clearTimers();
+      if (ws === sock) ws = null;
+      if (state === 'stopped') return;
+      const delay = backoff.next();
+      // One line per state change: losing the link, or the first failure of a series of retries.
+      if (state === 'connected') {
+        log.warn(
+          { close_code: code, reason: reason.toString(), retry_in_ms: delay },
+          'lost connection to control plane, reconnecting',
+        );
+      } else if (!loggedFailure) {
+        log.warn(
+          { close_code: code, reason: reason.toString(), retry_in_ms: delay },
+          'unable to connect to control plane, retrying with backoff',
+        );
+      }
+      loggedFailure = true;
+      setState('disconnected');
+      retryTimer = clock.setTimeout(connect, delay);
+    });
+  };
+
+  emitter.start = () => {
+    if (state === 'disconnected' && !ws && !retryTimer) connect();
+  };
+  emitter.ping = sendPing;
+  emitter.sendError = (error) => {
+    if (ws?.readyState === WebSocket.OPEN)
+      ws.send(encodeJsonFrame({ type: 'error', error }), { binary: true });
+  };
+  emitter.stop = async () => {
+    setState('stopped');
+    clock.clearTimeout(retryTimer);
+    clearTimers();
+    const sock = ws;
+    if (!sock || sock.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const done = setTimeout(() => {
+        sock.terminate();
+        resolve();
+      }, 1000);
+      sock.once('close', () => {
+        clearTimeout(done);
+        resolve();
+      });
+      if (sock.readyState === WebSocket.OPEN) sock.close(CLOSE_CODES.goingAway, 'data plane shutting down');
+      else sock.terminate();
+    });
+  };
+  return emitter;
+}
