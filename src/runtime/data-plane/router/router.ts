@@ -175,6 +175,8 @@ export class Router<R extends RouterRoute = RouterRoute, S extends RouterService
       route: cr.route as R,
       service,
       strippedPath: stripped === '' ? '/' : stripped,
+      strippedPrefix:
+        stripped.length < req.path.length ? req.path.slice(0, req.path.length - stripped.length) : null,
       upstreamPath,
       matchedPath,
       matchedHost: c.matchedHost,

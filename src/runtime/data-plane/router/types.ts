@@ -59,6 +59,8 @@ export interface MatchResult<R extends RouterRoute = RouterRoute, S extends Rout
   strippedPath: string;
   /** The path to send upstream: service.path joined with the stripped path per path_handling. */
   upstreamPath: string;
+  /** The leading part of the path that strip_path removed (X-Forwarded-Prefix), or null. */
+  strippedPrefix: string | null;
   /** The route path that matched (prefix or `~regex`), or null for a route without paths. */
   matchedPath: string | null;
   /** The Host value that matched, or null for a route without hosts. */

@@ -1,0 +1,270 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../../shared/logger.js';
+import { errorMessage } from '../../../shared/errors.js';
+import type { DataPlaneEngine } from '../engine/create-data-plane-engine.js';
+import type { ConfigState, Peer, ServicePlan } from '../engine/types.js';
+import type { MatchResult } from '../router/types.js';
+import { buildUpstreamHeaders, realClientIp } from './forwarded-headers.js';
+import { KONG_MESSAGES, sendKongError } from './kong-responses.js';
+import type { PluginRunner, PluginSession, ShortCircuit } from './plugin-hooks.js';
+import type { ProxyOptions } from './proxy-options.js';
+import { BUFFERED_BODY_LIMIT, hasBody, limitedBodyStream, readBody } from './request-body.js';
+import type { TrustedIps } from './trusted-ips.js';
+import { UpstreamExchange } from './upstream-exchange.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** Where the proxy reports each finished exchange (the status API's metrics implement it). */
+export interface ExchangeRecorder {
+  record(
+    service: string | null,
+    route: string | null,
+    status: number,
+    latencyMs: number,
+    upstreamLatencyMs: number | null,
+  ): void;
+}
+
+/** What the handler is built from; everything per-config comes from `engine.current()`. */
+export interface ProxyHandlerDeps {
+  engine: DataPlaneEngine;
+  options: ProxyOptions;
+  trusted: TrustedIps;
+  pools: UpstreamPools;
+  recorder: ExchangeRecorder | null;
+  plugins: PluginRunner | null;
+  logger: Logger;
+}
+
+/** Splits the request target into path and query (`?…` kept); absolute-form targets lose the origin. */
+export function splitTarget(url: string): { path: string; query: string } {
+  let u = url;
+  if (u.charCodeAt(0) !== 47) {
+    const scheme = u.indexOf('://');
+    const slash = scheme < 0 ? -1 : u.indexOf('/', scheme + 3);
+    u = slash < 0 ? '/' : u.slice(slash);
+  }
+  const q = u.indexOf('?');
+  return q < 0 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q) };
+}
+
+function hostWithoutPort(host: string): string {
+  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1);
+  const c = host.indexOf(':');
+  return c < 0 ? host : host.slice(0, c);
+}
+
+function sendShortCircuit(res: ServerResponse, sc: ShortCircuit, server: string | null): void {
+  if (sc.body === undefined) return sendKongError(res, sc.status, String(sc.status), server);
+  const isRaw = typeof sc.body === 'string' || Buffer.isBuffer(sc.body);
+  const body = isRaw ? Buffer.from(sc.body as string | Buffer) : Buffer.from(JSON.stringify(sc.body));
+  const headers: Record<string, string | string[] | number> = { ...(sc.headers ?? {}) };
+  if (!isRaw && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json; charset=utf-8';
+  headers['content-length'] = body.length;
+  if (server !== null) headers.server = server;
+  res.writeHead(sc.status, headers);
+  res.end(body);
+}
+
+/**
+ * The request handler of proxy_listen: routes with the state captured at the start of the request
+ * (a config swap never changes a request mid-flight), runs the plugin phases, and hands the request to
+ * an UpstreamExchange. Every failure ends in one of Kong's responses; nothing throws out of it.
+ */
+export function createProxyHandler(
+  deps: ProxyHandlerDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { engine, options, trusted, pools, recorder, plugins, logger } = deps;
+  const server = options.serverTokens ? options.serverToken : null;
+  const via = options.serverTokens ? `1.1 ${options.serverToken}` : null;
+
+  function finish(status: number, match: MatchResult | null, started: number): void {
+    if (recorder === null) return;
+    const service = match?.service ?? null;
+    recorder.record(
+      service === null ? null : (service.name ?? service.id),
+      match === null ? null : (match.route.name ?? match.route.id),
+      status,
+      performance.now() - started,
+      null,
+    );
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    if (url.length > options.maxUriLength) {
+      sendKongError(res, 414, KONG_MESSAGES.uriTooLong, server);
+      return finish(414, null, started);
+    }
+    const state: ConfigState | null = engine.current();
+    if (state === null) {
+      sendKongError(res, 404, KONG_MESSAGES.noRoute, server);
+      return finish(404, null, started);
+    }
+    const cl = req.headers['content-length'];
+    const length = cl === undefined ? -1 : Number(cl);
+    if (options.maxBodySize > 0 && length > options.maxBodySize) {
+      sendKongError(res, 413, KONG_MESSAGES.bodyTooLarge, server);
+      return finish(413, null, started);
+    }
+    const socket = req.socket as TLSSocket;
+    const scheme: 'http' | 'https' = socket.encrypted === true ? 'https' : 'http';
+    const peerAddress = socket.remoteAddress ?? '';
+    const clientIp = realClientIp(req, trusted.trusts(peerAddress), options.realIpHeader) ?? peerAddress;
+    const session: PluginSession | null = plugins?.begin(state, req, { scheme, clientIp }) ?? null;
+    if (session !== null) {
+      const sc = await session.rewrite();
+      if (sc !== null) return void (sendShortCircuit(res, sc, server), finish(sc.status, null, started));
+    }
+    const { path, query } = splitTarget(url);
+    const host = req.headers.host ?? '';
+    const match = state.router.match({
+      method: req.method ?? 'GET',
+      host,
+      path,
+      headers: req.headers,
+      sni: scheme === 'https' && typeof socket.servername === 'string' ? socket.servername : undefined,
+      scheme,
+    });
+    if (match === null) {
+      sendKongError(res, 404, KONG_MESSAGES.noRoute, server);
+      return finish(404, null, started);
+    }
+    if (!match.protocolAllowed) return redirectToHttps(res, match, host, url, started);
+    const plan: ServicePlan | undefined =
+      match.service === null ? undefined : state.plans.get(match.service.id);
+    if (plan === undefined) {
+      sendKongError(res, 503, KONG_MESSAGES.noService, server);
+      return finish(503, match, started);
+    }
+    if (session !== null) {
+      const sc = await session.access(match);
+      if (sc !== null) return void (sendShortCircuit(res, sc, server), finish(sc.status, match, started));
+    }
+    let preserveHost = match.route.preserve_host === true;
+    const headers = buildUpstreamHeaders(
+      req,
+      {
+        scheme,
+        upstreamHost: preserveHost ? host : plan.directPeer.host,
+        requestHost: hostWithoutPort(host),
+        path,
+        strippedPrefix: match.strippedPrefix,
+        via,
+        upgrade: false,
+      },
+      trusted,
+      options.realIpHeader,
+    );
+    let target = match.upstreamPath + query;
+    let body: Buffer | ReturnType<typeof limitedBodyStream> | null = null;
+    const edit = session?.upstreamEdit() ?? null;
+    if (edit !== null) {
+      applyHeaderEdit(headers, edit.headers);
+      // A plugin that sets Host decides it for every attempt.
+      if (edit.headers?.has('host') === true) preserveHost = true;
+      if (edit.path !== undefined || edit.query !== undefined) {
+        target =
+          (edit.path ?? match.upstreamPath) +
+          (edit.query !== undefined ? (edit.query === '' ? '' : '?' + edit.query) : query);
+      }
+      if (edit.body !== undefined) body = edit.body;
+    }
+    if (body === null && hasBody(req)) {
+      if (length >= 0 && length <= BUFFERED_BODY_LIMIT) body = await readBody(req, length);
+      else body = limitedBodyStream(req, options.maxBodySize);
+    }
+    if (Buffer.isBuffer(body)) setHeader(headers, 'content-length', String(body.length));
+    const balancer = plan.upstreamName === null ? null : (state.balancers.get(plan.upstreamName) ?? null);
+    new UpstreamExchange({
+      req,
+      res,
+      plan,
+      balancer,
+      pick: { clientIp, headers: req.headers, path, query, consumerId: null, tried: [] },
+      pools,
+      method: req.method ?? 'GET',
+      target,
+      headers,
+      hostIndex: valueIndex(headers, 'host'),
+      preserveHost,
+      body,
+      session,
+      via,
+      server,
+      latencyTokens: options.latencyTokens,
+      startedAt: started,
+      done(status: number, peer: Peer | null, upstreamLatency: number | null) {
+        recorder?.record(
+          plan.service.name ?? plan.service.id,
+          match.route.name ?? match.route.id,
+          status,
+          performance.now() - started,
+          upstreamLatency,
+        );
+        session?.log({
+          status,
+          latencyMs: performance.now() - started,
+          upstreamLatencyMs: upstreamLatency,
+          proxyLatencyMs: null,
+          peer: peer === null ? null : `${peer.host}:${peer.port}`,
+          bytesSent: res.socket?.bytesWritten ?? 0,
+        });
+      },
+    }).start();
+  }
+
+  function redirectToHttps(
+    res: ServerResponse,
+    match: MatchResult,
+    host: string,
+    url: string,
+    started: number,
+  ): void {
+    const code = match.route.https_redirect_status_code ?? 426;
+    if (code === 426) sendKongError(res, 426, KONG_MESSAGES.useHttps, server);
+    else {
+      res.writeHead(code, { location: `https://${hostWithoutPort(host)}${url}`, 'content-length': 0 });
+      res.end();
+    }
+    finish(code, match, started);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err: errorMessage(err), url: req.url }, 'proxy request failed');
+      if (!res.writableEnded) sendKongError(res, 502, KONG_MESSAGES.badGateway, server);
+    });
+  };
+}
+
+function valueIndex(headers: string[], name: string): number {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return i + 1;
+  headers.push(name, '');
+  return headers.length - 1;
+}
+
+function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === name) {
+      headers[i + 1] = value;
+      return;
+    }
+  }
+  headers.push(name, value);
+}
+
+function applyHeaderEdit(
+  headers: string[],
+  edits: ReadonlyMap<string, string | string[] | null> | undefined,
+): void {
+  if (edits === undefined) return;
+  for (const [name, value] of edits) {
+    for (let i = headers.length - 2; i >= 0; i -= 2)
+      if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
+    if (value === null) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.push(name, v);
+  }
+}
