@@ -47,8 +47,13 @@ export interface Conf {
   status_listen: ListenAddress[];
   ssl_cert: PemValue[];
   ssl_cert_key: PemValue[];
+  /** Certificates of the Admin API's ssl listeners (a generated self-signed one when empty). */
+  admin_ssl_cert: PemValue[];
+  admin_ssl_cert_key: PemValue[];
   trusted_ips: string[];
   real_ip_header: string;
+  /** Take the last untrusted address of real_ip_header rather than the last one (nginx real_ip_recursive). */
+  real_ip_recursive: boolean;
   headers: string[];
   nginx_http_client_max_body_size: number;
   upstream_keepalive_pool_size: number;
@@ -74,6 +79,8 @@ export interface Conf {
   /** Reconnect backoff of the DP: exponential from base to cap seconds, with full jitter. */
   cluster_reconnect_base: number;
   cluster_reconnect_cap: number;
+  /** Seconds between two config pushes of the CP (Kong debounces pushes by db_update_frequency). */
+  db_update_frequency: number;
   data_plane_config_cache_mode: 'unencrypted' | 'encrypted' | 'off';
   data_plane_config_cache_path: string | null;
 
