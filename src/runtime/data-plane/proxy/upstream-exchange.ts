@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Balancer, Peer, PickContext, ServicePlan } from '../engine/types.js';
 import { KONG_MESSAGES, sendKongError } from './kong-responses.js';
