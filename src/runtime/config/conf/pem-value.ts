@@ -54,7 +54,8 @@ export function loadPemValue(raw: string, kind: PemKind, cwd: string, secret: bo
   if (value === '') throw new InvalidValue('an empty value is not allowed');
   if (value.includes('-----BEGIN ')) {
     // Environment variables sometimes carry `\n` escapes instead of newlines.
-    const pem = value.includes('\n') ? value : value.replace(/\\n/g, '\n');
+    // Values arrive trimmed; PEM files end with a newline, and so does the text we hand on.
+    const pem = `${value.includes('\n') ? value : value.replace(/\\n/g, '\n')}\n`;
     checkContent(pem, kind, 'the inline PEM value');
     return { path: null, pem };
   }
