@@ -221,6 +221,13 @@ export class RequestContext {
     this.exited = { status, body: buf, headers: h };
   }
 
+  /** Replaces the body sent upstream, keeping Content-Length right (chunked framing is dropped). */
+  setUpstreamBody(body: Buffer): void {
+    this.upstream.body = body;
+    this.request.headers['content-length'] = String(body.length);
+    delete this.request.headers['transfer-encoding'];
+  }
+
   /**
    * Asks the proxy to buffer the whole response body so body_filter sees it in `response.body` (called
    * from header_filter; without a call the body streams and body_filter does not run).
