@@ -1,0 +1,49 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../../api/meta.js';
+import { OperatorError } from '../errors.js';
+import type { KubeClient } from './kube-client.js';
+import { FIELD_MANAGER } from './apply.js';
+import { resourcePath, resourceTypeOf } from './resources.js';
+
+/** Whether a status write happened. */
+export type StatusOutcome = 'updated' | 'unchanged';
+
+/**
+ * Writes `status` through the status subresource, only when it differs from `current.status` (so a
+ * reconcile that finds nothing new makes no write and triggers no watch event). Server-side apply with
+ * the operator's field manager: fields it stops setting are removed, other managers' fields are kept.
+ */
+export async function writeStatus<T extends KubeObject>(
+  client: KubeClient,
+  current: T,
+  status: Record<string, unknown>,
+): Promise<{ outcome: StatusOutcome; object: T }> {
+  if (isDeepStrictEqual(stripUndefined(current['status'] ?? {}), stripUndefined(status))) {
+    return { outcome: 'unchanged', object: current };
+  }
+  const type = resourceTypeOf(current.apiVersion, current.kind);
+  const { name, namespace } = current.metadata ?? {};
+  if (!type || !name) {
+    throw new OperatorError(
+      'STATUS_UNKNOWN_OBJECT',
+      `status: cannot address ${current.apiVersion}/${current.kind} ${name ?? '(no name)'}`,
+      {
+        kind: current.kind,
+        name,
+      },
+    );
+  }
+  const object = await client.request<T>({
+    method: 'PATCH',
+    path: resourcePath(type, { namespace, name, subresource: 'status' }),
+    query: { fieldManager: FIELD_MANAGER, force: true },
+    body: { apiVersion: current.apiVersion, kind: current.kind, metadata: { name, namespace }, status },
+    contentType: 'application/apply-patch+yaml',
+  });
+  return { outcome: 'updated', object };
+}
+
+// JSON round-trip drops undefined members, which the server never returns either.
+function stripUndefined(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
