@@ -75,16 +75,14 @@ describe('config swap under load', () => {
     expect(served.a).toBeGreaterThan(0);
     expect(served.b).toBeGreaterThan(0);
     expect(
-      p.engine
-        .current()!
-        .router.match({
-          method: 'GET',
-          host: 'x',
-          path: `/v${SWAPS}/1`,
-          headers: {},
-          sni: undefined,
-          scheme: 'http',
-        }),
+      p.engine.current()!.router.match({
+        method: 'GET',
+        host: 'x',
+        path: `/v${SWAPS}/1`,
+        headers: {},
+        sni: undefined,
+        scheme: 'http',
+      }),
     ).not.toBeNull();
   });
 });

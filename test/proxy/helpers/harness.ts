@@ -86,9 +86,10 @@ export async function startProxy(opts: {
   options?: Partial<ProxyOptions>;
   defaultCertificate?: { cert: string; key: string };
   plugins?: PluginRunner;
+  buildPlugins?: (config: DataPlaneConfig) => unknown;
 }): Promise<TestProxy> {
   const logger = pino({ level: 'silent' });
-  const engine = createDataPlaneEngine({ logger });
+  const engine = createDataPlaneEngine({ logger, buildPlugins: opts.buildPlugins });
   if (opts.config !== undefined) {
     const r = await engine.apply(opts.config);
     if (!r.applied) throw new Error(`config not applied: ${r.error?.message}`);

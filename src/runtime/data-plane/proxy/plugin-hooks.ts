@@ -44,6 +44,8 @@ export interface PluginSession {
   rewrite(): Awaitable<ShortCircuit | null>;
   /** After routing, with the plugins that apply to route/service/consumer. */
   access(match: MatchResult): Awaitable<ShortCircuit | null>;
+  /** The consumer access authenticated (consistent-hashing on consumer), or null. */
+  consumerId?(): string | null;
   /** The edits access decided, or null for none. */
   upstreamEdit(): UpstreamRequestEdit | null;
   /** Response headers (lower-cased names) before they are sent; mutate in place. */

@@ -116,7 +116,7 @@ export function createProxyHandler(
     const session: PluginSession | null = plugins?.begin(state, req, { scheme, clientIp }) ?? null;
     if (session !== null) {
       const sc = await session.rewrite();
-      if (sc !== null) return void (sendShortCircuit(res, sc, server), finish(sc.status, null, started));
+      if (sc !== null) return exitWith(res, session, sc, null, started);
     }
     const { path, query } = splitTarget(url);
     const host = req.headers.host ?? '';
@@ -141,7 +141,7 @@ export function createProxyHandler(
     }
     if (session !== null) {
       const sc = await session.access(match);
-      if (sc !== null) return void (sendShortCircuit(res, sc, server), finish(sc.status, match, started));
+      if (sc !== null) return exitWith(res, session, sc, match, started);
     }
     let preserveHost = match.route.preserve_host === true;
     const headers = buildUpstreamHeaders(
@@ -183,7 +183,14 @@ export function createProxyHandler(
       res,
       plan,
       balancer,
-      pick: { clientIp, headers: req.headers, path, query, consumerId: null, tried: [] },
+      pick: {
+        clientIp,
+        headers: req.headers,
+        path,
+        query,
+        consumerId: session?.consumerId?.() ?? null,
+        tried: [],
+      },
       pools,
       method: req.method ?? 'GET',
       target,
@@ -214,6 +221,28 @@ export function createProxyHandler(
         });
       },
     }).start();
+  }
+
+  /** A plugin's response: header_filter and log still run on it, as in Kong. */
+  function exitWith(
+    res: ServerResponse,
+    session: PluginSession,
+    sc: ShortCircuit,
+    match: MatchResult | null,
+    started: number,
+  ): void {
+    const headers: Record<string, string | string[] | number | undefined> = { ...(sc.headers ?? {}) };
+    session.headerFilter(sc.status, headers);
+    sendShortCircuit(res, { ...sc, headers: headers as Record<string, string | string[]> }, server);
+    finish(sc.status, match, started);
+    session.log({
+      status: sc.status,
+      latencyMs: performance.now() - started,
+      upstreamLatencyMs: null,
+      proxyLatencyMs: null,
+      peer: null,
+      bytesSent: 0,
+    });
   }
 
   function redirectToHttps(
