@@ -35,7 +35,10 @@ function insert(container: Record<string | number, Node | null> | (Node | null)[
     while (container.length < head) container.push(null);
   }
   if (rest.length === 0) {
-    if (slot[head] === undefined || slot[head] === null) slot[head] = message;
+    if (head === '@entity') {
+      const list = (Array.isArray(slot[head]) ? slot[head] : (slot[head] = [])) as string[];
+      list.push(message);
+    } else if (slot[head] === undefined || slot[head] === null) slot[head] = message;
     return;
   }
   let next = slot[head];

@@ -119,5 +119,6 @@ export function zodIssues(zissues: readonly z.core.$ZodIssue[], prefix: readonly
 
 /** The DbError for a list of issues. */
 export function violation(issues: readonly FieldIssue[]): DbError {
-  return new DbError('SCHEMA_VIOLATION', schemaViolationMessage(issues), buildFieldErrors(issues));
+  // `issues` (flat, with paths) lets the declarative loader re-root errors under a document path.
+  return new DbError('SCHEMA_VIOLATION', schemaViolationMessage(issues), buildFieldErrors(issues), { issues });
 }
