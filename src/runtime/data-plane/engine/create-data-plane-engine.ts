@@ -23,6 +23,8 @@ export interface DataPlaneEngineOptions {
   logger: Logger;
   createBalancer?: BalancerFactory;
   buildPlugins?: PluginIndexFactory;
+  /** Releases a plugin index the swap retired (its counters, timers); not called for the live one. */
+  disposePlugins?: (index: unknown) => void;
   computeHashes?: (config: DataPlaneConfig) => ConfigHashes;
   /** Entries of the router's match cache. */
   routerCacheSize?: number;
@@ -173,6 +175,13 @@ export function createDataPlaneEngine(opts: DataPlaneEngineOptions): DataPlaneEn
       state = next;
       if (live !== null && live.balancers !== next.balancers)
         for (const b of live.balancers.values()) b.close?.();
+      if (live !== null && live.plugins !== next.plugins && live.plugins !== null) {
+        try {
+          opts.disposePlugins?.(live.plugins);
+        } catch (err) {
+          opts.logger.warn({ err: errorMessage(err) }, 'disposing the previous plugin index failed');
+        }
+      }
       opts.logger.info({ hash: next.hash, routes: next.router.size }, 'configuration applied');
       for (const l of listeners) {
         try {
