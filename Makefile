@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit demo clean
+.PHONY: help deps build typecheck lint format test test-unit envtest demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,14 +32,21 @@ lint: deps ## eslint and the prettier format check
 format: deps ## rewrite files in the project's format
 	@npx prettier --write .
 
-test-unit: build ## run the jest suites (unit, multi-process, envtest)
+envtest: ## build (once, cached in ~/.cache/hybridgate) kube-apiserver, etcd, kubectl, helm for the tests
+	@echo "==> test binaries: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, helm"
+	@hack/install-test-binaries.sh
+
+test-unit: build envtest ## run the jest suites (unit, multi-process, envtest)
 	@echo "==> running the test suites (jest)"
-	NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
+	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
 
 test: lint typecheck test-unit ## run every check and test
 
 demo: build ## run a traditional node on an embedded store with a sample config and an echo upstream
 	@node hack/demo.mjs
+
+bench: build ## run the benchmarks (not tests): proxy throughput against nginx, propagation to data planes
+	@for b in bench/*.mjs; do echo "==> $$b"; node $$b || exit 1; done
 
 clean: ## remove build outputs
 	rm -rf dist coverage
