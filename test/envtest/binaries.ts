@@ -9,7 +9,13 @@ const run = promisify(execFile);
 export const REPO_ROOT = resolve(import.meta.dirname ?? '.', '../..');
 
 /** The test binaries the harness runs. */
-export const TEST_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'] as const;
+export const TEST_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kubectl',
+  'helm',
+] as const;
 
 /** Thrown when the test binaries cannot be found or built; says how to get them. */
 export class TestBinariesError extends Error {

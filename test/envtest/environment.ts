@@ -80,7 +80,9 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
     // Service-account keys and the static tokens of the two identities.
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await writeFile(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
     const adminToken = randomBytes(16).toString('hex');
     const operatorToken = randomBytes(16).toString('hex');
     const operatorUserName = 'hybridgate-operator';
@@ -90,11 +92,15 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
       { mode: 0o600 },
     );
 
-    await pollUntil('etcd /health', async () => {
-      const res = await fetch(`${etcdUrl}/health`);
-      const body = (await res.json()) as { health?: string };
-      return body.health === 'true' ? true : undefined;
-    }, { timeoutMs: 30_000, abort: etcd.whenExited() }).catch(async (err: Error) => {
+    await pollUntil(
+      'etcd /health',
+      async () => {
+        const res = await fetch(`${etcdUrl}/health`);
+        const body = (await res.json()) as { health?: string };
+        return body.health === 'true' ? true : undefined;
+      },
+      { timeoutMs: 30_000, abort: etcd.whenExited() },
+    ).catch(async (err: Error) => {
       throw new Error(`${err.message}\n--- etcd log ---\n${await etcd.tail()}`);
     });
 

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, loadYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  loadYaml,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { CRDS_DIR } from '../../src/api/v1alpha1/crd-files.js';
 import { KINDS } from '../../src/api/v1alpha1/index.js';
 import { pollUntil } from './poll.js';
@@ -30,7 +35,9 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
     const name = body.metadata!.name!;
     await pollUntil(`CRD ${name} Established`, async () => {
       const crd = await api.readCustomResourceDefinition({ name });
-      const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      const established = crd.status?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      );
       return established ? true : undefined;
     });
   }

@@ -68,7 +68,8 @@ export class ManagedProcess {
 
   /** Resolves when the process exits (used to fail fast while waiting for readiness). */
   async whenExited(): Promise<string> {
-    if (this.child.exitCode === null && this.exitInfo === undefined) await once(this.child, 'exit').catch(() => {});
+    if (this.child.exitCode === null && this.exitInfo === undefined)
+      await once(this.child, 'exit').catch(() => {});
     await this.exited;
     return this.exitInfo ?? 'exited';
   }
