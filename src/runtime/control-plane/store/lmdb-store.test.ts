@@ -276,7 +276,8 @@ describe('lmdb store: versions, change log, replaceAll, durability', () => {
     const snap = await store.snapshot();
     expect(snap.config.services?.map((s) => s.name).sort()).toEqual(['fresh', 'keep']);
     expect(await store.getByField('services', 'name', 'gone')).toBeNull();
-    expect((await store.get('services', keep.id))?.created_at).toBe(before.config.services?.[0]?.created_at);
+    const keptBefore = before.config.services?.find((e) => e.id === keep.id);
+    expect((await store.get('services', keep.id))?.created_at).toBe(keptBefore?.created_at);
   });
 
   it('finds everything again after a restart and continues the version', async () => {

@@ -209,10 +209,12 @@ class LmdbStore implements Store {
   async snapshot(): Promise<StoreSnapshot> {
     this.assertOpen();
     // Synchronous from here on: one read transaction, and no commit can interleave.
-    const config: StoreConfig = { _format_version: '3.0' };
+    // The declarative loader's canonical flat form: non-empty families only, entities in id order.
+    const config: StoreConfig = { _format_version: '3.0', _transform: false };
     for (const family of this.families()) {
       const { start, end } = entityRange(family);
-      config[family] = [...this.db.getRange({ start, end })].map((e) => e.value as Entity);
+      const entities = [...this.db.getRange({ start, end })].map((e) => e.value as Entity);
+      if (entities.length > 0) config[family] = entities;
     }
     return { version: this.currentVersion(), config };
   }

@@ -9,7 +9,9 @@ import type { Entity, EntityName } from '../../config/entities/definition.js';
  */
 
 /** The flat declarative form the store imports and exports (`_format_version` + families in order). */
-export type StoreConfig = { _format_version: string } & { [F in EntityName]?: Entity[] };
+export type StoreConfig = { _format_version: string; _transform?: boolean } & {
+  [F in EntityName]?: Entity[];
+};
 
 /** Options of one page of `list`. */
 export interface ListOptions {

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../../shared/logger.js';
+import { HybridgateError } from '../../../shared/errors.js';
+import type { Conf, ListenAddress } from '../../config/conf/types.js';
+import { ensureDefaultCertificate } from '../../tls/default-certificate.js';
+import type { Store } from '../store/store.js';
+import { buildAdminApp, type RouteModule } from './admin-app.js';
+import { registerConfigRoutes } from './config-routes.js';
+import type { EntityModel } from './entity-model.js';
+import { registerEntityRoutes } from './entity-routes.js';
+import { registerInfoRoutes } from './info-routes.js';
+import { registerSchemaRoutes } from './schema-routes.js';
+import { ServerCounters } from './server-counters.js';
+
+/** An Admin API listener could not start (address in use, bad certificate). */
+export class AdminListenError extends HybridgateError {
+  constructor(message: string, context: Record<string, unknown>, options?: ErrorOptions) {
+    super('HG_ERR_ADMIN_LISTEN', message, context, options);
+  }
+}
+
+/** What the Admin API serves from. */
+export interface AdminServerDeps {
+  conf: Conf;
+  logger: Logger;
+  store: Store;
+  model: EntityModel;
+  nodeId: string;
+  /** More route modules (the clustering engineer's `/clustering/*`), registered on every listener. */
+  modules?: readonly RouteModule[];
+}
+
+/** One bound listener. */
+export interface AdminAddress {
+  host: string;
+  port: number;
+  ssl: boolean;
+}
+
+/** The running Admin API. */
+export interface AdminServer {
+  addresses: AdminAddress[];
+  close(): Promise<void>;
+}
+
+async function tlsFor(
+  conf: Conf,
+  address: ListenAddress,
+): Promise<{ cert: string; key: string; http2: boolean } | undefined> {
+  if (!address.ssl) return undefined;
+  const cert = conf.admin_ssl_cert[0];
+  const key = conf.admin_ssl_cert_key[0];
+  if (cert && key) return { cert: cert.pem, key: key.pem, http2: address.http2 };
+  const generated = await ensureDefaultCertificate(conf.prefix, 'admin');
+  return { cert: generated.cert, key: generated.key, http2: address.http2 };
+}
+
+/**
+ * Starts the Admin API on every `admin_listen` address (`ssl` ones with `admin_ssl_cert`, or the
+ * default certificate in `<prefix>/ssl`). If one listener fails, the ones already started are closed.
+ */
+export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServer> {
+  const counters = new ServerCounters();
+  const modules: RouteModule[] = [
+    (app) =>
+      registerInfoRoutes(app, {
+        conf: deps.conf,
+        nodeId: deps.nodeId,
+        store: deps.store,
+        model: deps.model,
+        counters,
+      }),
+    (app) => registerEntityRoutes(app, { store: deps.store, model: deps.model }),
+    (app) => registerSchemaRoutes(app, { model: deps.model }),
+    (app) => registerConfigRoutes(app, { store: deps.store, model: deps.model }),
+    ...(deps.modules ?? []),
+  ];
+  const apps: FastifyInstance[] = [];
+  const addresses: AdminAddress[] = [];
+  const close = async () => {
+    await Promise.allSettled(apps.map((a) => a.close()));
+  };
+  for (const listen of deps.conf.admin_listen) {
+    try {
+      const tls = await tlsFor(deps.conf, listen);
+      const app = buildAdminApp({ logger: deps.logger, counters, modules, ...(tls ? { tls } : {}) });
+      apps.push(app);
+      await app.listen({
+        host: listen.host,
+        port: listen.port,
+        ...(listen.backlog ? { backlog: listen.backlog } : {}),
+      });
+      const bound = app.server.address() as AddressInfo;
+      addresses.push({ host: listen.host, port: bound.port, ssl: listen.ssl });
+      deps.logger.info({ host: listen.host, port: bound.port, ssl: listen.ssl }, 'admin api listening');
+    } catch (err) {
+      await close();
+      throw new AdminListenError(
+        `admin_listen ${listen.host}:${listen.port}${listen.ssl ? ' ssl' : ''}: cannot listen: ${(err as Error).message}`,
+        { host: listen.host, port: listen.port },
+        { cause: err },
+      );
+    }
+  }
+  return { addresses, close };
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { stringify } from 'yaml';
+import {
+  exportDeclarative,
+  parseDeclarative,
+  validateDeclarativeConfig,
+} from '../../config/declarative/index.js';
+import type { DeclarativeConfig } from '../../config/declarative/types.js';
+import { configHashes } from '../../config/hash.js';
+import { DbError } from '../../errors.js';
+import type { Store, StoreConfig } from '../store/store.js';
+import type { EntityModel } from './entity-model.js';
+
+/** What the /config routes need. */
+export interface ConfigRoutesDeps {
+  store: Store;
+  model: EntityModel;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function wantsYaml(req: FastifyRequest): boolean {
+  const format = (req.query as Record<string, unknown> | undefined)?.format;
+  if (format === 'yaml' || format === 'yml') return true;
+  if (format === 'json') return false;
+  return /\b(application|text)\/(x-)?yaml\b/i.test(req.headers.accept ?? '');
+}
+
+/**
+ * The posted configuration, in any of the shapes Kong's `POST /config` takes: `{ "config": "<yaml or
+ * json text>" }` (JSON or form), `{ "config": { ...declarative... } }`, the declarative object itself,
+ * or a raw YAML body. Always validated as a whole by the declarative loader.
+ */
+function readPostedConfig(body: unknown, enabledPlugins: readonly string[]): DeclarativeConfig {
+  const opts = { enabledPlugins };
+  if (typeof body === 'string') return parseDeclarative(body, opts);
+  if (isPlainObject(body)) {
+    if (typeof body.config === 'string') return parseDeclarative(body.config, opts);
+    if (isPlainObject(body.config)) return validateDeclarativeConfig(body.config, opts);
+    if ('_format_version' in body) return validateDeclarativeConfig(body, opts);
+  }
+  throw new DbError(
+    'DECLARATIVE_CONFIG',
+    "expected a declarative configuration: a 'config' field holding YAML or JSON, or the declarative object itself",
+    { config: 'required field missing' },
+  );
+}
+
+/**
+ * `GET /config`: everything in the store as one declarative document (JSON, or YAML with
+ * `?format=yaml` / `Accept: application/yaml`). `POST /config`: replaces everything atomically with a
+ * validated declarative document (201 with the flat entities); an invalid one is Kong's code 14 and
+ * changes nothing; `?check_hash=1` answers 304 when the posted config hashes like the current one.
+ */
+export function registerConfigRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void {
+  const { store, model } = deps;
+
+  app.get('/config', async (req, reply) => {
+    const { config } = await store.snapshot();
+    const exported = exportDeclarative(config);
+    if (wantsYaml(req)) return reply.type('application/yaml; charset=utf-8').send(stringify(exported));
+    return reply.send(exported);
+  });
+
+  app.post('/config', async (req, reply) => {
+    const config = readPostedConfig(req.body, model.enabledPlugins);
+    const checkHash = (req.query as Record<string, unknown> | undefined)?.check_hash;
+    if (checkHash === '1' || checkHash === 'true') {
+      const current = await store.snapshot();
+      if (configHashes(exportDeclarative(current.config)).config === configHashes(config).config) {
+        return reply.code(304).send();
+      }
+    }
+    await store.replaceAll(config as StoreConfig);
+    const { config: stored } = await store.snapshot();
+    return reply.code(201).send(exportDeclarative(stored));
+  });
+}

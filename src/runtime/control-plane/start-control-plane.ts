@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../shared/logger.js';
+import type { Conf } from '../config/conf/types.js';
+import { ENTITY_DEFINITIONS } from '../config/entities/index.js';
+import { ConfError } from '../errors.js';
+import type { RouteModule } from './admin/admin-app.js';
+import { startAdminServer, type AdminAddress } from './admin/admin-server.js';
+import { kongEntityModel } from './admin/entity-model.js';
+import { openLmdbStore } from './store/lmdb-store.js';
+import type { Store } from './store/store.js';
+
+/** Where the control plane keeps its LMDB store under the prefix (apart from a DP's `dbless.lmdb`). */
+export const STORE_DIRECTORY = 'store.lmdb';
+
+/** A running control plane (or the storage + Admin API half of a traditional node). */
+export interface ControlPlane {
+  store: Store;
+  admin: { addresses: AdminAddress[] };
+  nodeId: string;
+  /** Stops the Admin API (in-flight requests finish), then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Extras the node composer plugs in. */
+export interface StartControlPlaneOptions {
+  /** Admin API route modules registered on every listener, e.g. `/clustering/*`. */
+  adminModules?: readonly RouteModule[];
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The node's id, persisted in `<prefix>/node.id` so it survives restarts (Kong keeps `kong.id`). */
+export function loadOrCreateNodeId(prefix: string): string {
+  const path = join(prefix, 'node.id');
+  try {
+    const existing = readFileSync(path, 'utf8').trim();
+    if (UUID_RE.test(existing)) return existing.toLowerCase();
+  } catch {
+    // absent or unreadable: a new id is written below
+  }
+  const id = randomUUID();
+  writeFileSync(path, `${id}\n`, { mode: 0o644 });
+  return id;
+}
+
+/**
+ * Starts the control plane's own parts: the store (LMDB at `<prefix>/store.lmdb`, map size from
+ * `lmdb_map_size`) and the Admin API on every `admin_listen` address. Clustering is composed beside it
+ * by start-node.ts (it reads `store.snapshot()` and `store.onChange`).
+ */
+export async function startControlPlane(
+  conf: Conf,
+  logger: Logger,
+  opts: StartControlPlaneOptions = {},
+): Promise<ControlPlane> {
+  if (conf.database === 'off') {
+    throw new ConfError(
+      'database = off cannot store configuration (expected lmdb or postgres on a control plane)',
+      {
+        database: conf.database,
+      },
+    );
+  }
+  if (conf.database === 'postgres') {
+    throw new ConfError('database = postgres is not supported by this build yet (expected lmdb)', {
+      database: conf.database,
+    });
+  }
+  mkdirSync(conf.prefix, { recursive: true });
+  const nodeId = loadOrCreateNodeId(conf.prefix);
+  const store = await openLmdbStore({
+    path: join(conf.prefix, STORE_DIRECTORY),
+    mapSize: conf.lmdb_map_size,
+    definitions: ENTITY_DEFINITIONS,
+    logger: logger.child({ component: 'store' }),
+  });
+  try {
+    const admin = await startAdminServer({
+      conf,
+      logger: logger.child({ component: 'admin-api' }),
+      store,
+      model: kongEntityModel(conf.plugins),
+      nodeId,
+      ...(opts.adminModules ? { modules: opts.adminModules } : {}),
+    });
+    logger.info({ node_id: nodeId, version: await store.version() }, 'control plane started');
+    return {
+      store,
+      admin: { addresses: admin.addresses },
+      nodeId,
+      close: async () => {
+        await admin.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { createLogger } from '../../src/shared/logger.js';
+import { loadConf } from '../../src/runtime/config/conf/load-conf.js';
+import type { Conf } from '../../src/runtime/config/conf/types.js';
+import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane/start-control-plane.js';
+
+/**
+ * A real control plane for Admin API tests: conf through the conf loader, LMDB store in a temp prefix,
+ * Admin API on 127.0.0.1 port 0 (plain, and TLS when asked), spoken to over real sockets with undici.
+ */
+
+/** One HTTP exchange's outcome. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The parsed JSON body, or undefined when the body is empty or not JSON. */
+  json: any;
+}
+
+/** Options of one request. */
+export interface SendOptions {
+  json?: unknown;
+  form?: string;
+  raw?: { body: string | Buffer; contentType?: string };
+  headers?: Record<string, string>;
+}
+
+/** A started CP and a client for it. */
+export interface Harness {
+  cp: ControlPlane;
+  conf: Conf;
+  prefix: string;
+  base: string;
+  send(method: string, path: string, opts?: SendOptions): Promise<Reply>;
+  /** Stops the CP; `keepPrefix` leaves the store on disk for a restart. */
+  stop(keepPrefix?: boolean): Promise<void>;
+}
+
+const agent = new Agent({ connect: { rejectUnauthorized: false }, keepAliveTimeout: 1000 });
+
+/** Sends one request to `base + path`. */
+export async function sendTo(
+  base: string,
+  method: string,
+  path: string,
+  opts: SendOptions = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  let body: string | Buffer | undefined;
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    headers['content-type'] = 'application/json';
+  } else if (opts.form !== undefined) {
+    body = opts.form;
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  } else if (opts.raw) {
+    body = opts.raw.body;
+    if (opts.raw.contentType) headers['content-type'] = opts.raw.contentType;
+  }
+  const res = await request(`${base}${path}`, {
+    method: method as 'GET',
+    headers,
+    dispatcher: agent,
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await res.body.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers as Reply['headers'], text, json };
+}
+
+/** Starts a CP on a fresh (or given) prefix. */
+export async function startHarness(
+  opts: { prefix?: string; ssl?: boolean; overrides?: Record<string, string> } = {},
+): Promise<Harness> {
+  const prefix = opts.prefix ?? mkdtempSync(join(tmpdir(), 'hg-admin-'));
+  const { conf } = loadConf({
+    env: {},
+    overrides: {
+      prefix,
+      role: 'traditional',
+      admin_listen: opts.ssl ? '127.0.0.1:0, 127.0.0.1:0 ssl' : '127.0.0.1:0',
+      lmdb_map_size: '64m',
+      ...(opts.overrides ?? {}),
+    },
+  });
+  const logger = createLogger({ component: 'test', level: 'error' });
+  const cp = await startControlPlane(conf, logger);
+  const first = cp.admin.addresses[0];
+  if (!first) throw new Error('no admin listener');
+  const base = `http://127.0.0.1:${first.port}`;
+  return {
+    cp,
+    conf,
+    prefix,
+    base,
+    send: (method, path, sendOpts) => sendTo(base, method, path, sendOpts),
+    stop: async (keepPrefix = false) => {
+      await cp.close();
+      if (!keepPrefix) rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
