@@ -18,6 +18,7 @@ export interface Reply {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   /** The parsed JSON body, or undefined when the body is empty or not JSON. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect bodies field by field
   json: any;
 }
 
