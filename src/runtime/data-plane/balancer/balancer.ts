@@ -16,14 +16,8 @@ export interface Target {
   weight?: number;
 }
 
-/** A target entity as it comes in the config. */
-export interface TargetEntity {
-  id: string;
-  target: string;
-  weight?: number;
-  upstream?: { id: string } | null;
-  [field: string]: unknown;
-}
+/** A target entity as it comes in the config (`target` is "host[:port]", `weight` 0–65535). */
+export type TargetEntity = { id: string } & Record<string, unknown>;
 
 /** What a balancer may hash on and which targets failed already in this request (retries). */
 export interface PickContext {
