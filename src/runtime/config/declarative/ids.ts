@@ -24,8 +24,3 @@ export function stableStringify(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
-
-/** A fresh key for a key-auth credential without one, derived from its id so reloads agree. */
-export function deterministicKey(id: string): string {
-  return createHash('sha256').update(`keyauth:${id}`).digest('hex').slice(0, 32);
-}

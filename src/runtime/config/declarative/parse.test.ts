@@ -197,6 +197,18 @@ services:
       { path: 'plugins[0].name', message: "plugin 'cors' not enabled; add it to the 'plugins' configuration property" },
     ]);
   });
+
+  it('requires key-auth credentials to carry their key (a generated one would be unstable or guessable)', () => {
+    const e = declarativeError(() =>
+      parseDeclarative('_format_version: "3.0"\nconsumers: [{ username: bob, keyauth_credentials: [{}] }]', {}),
+    );
+    expect(e.context.errors).toEqual([
+      {
+        path: 'consumers[0].keyauth_credentials[0].key',
+        message: 'required field missing (a declarative key-auth credential must carry its key)',
+      },
+    ]);
+  });
 });
 
 describe('loadDeclarativeFile', () => {

@@ -8,7 +8,6 @@ import { validateEntity } from '../entities/validate.js';
 import { declarativeError } from './errors.js';
 import { exportDeclarative } from './export.js';
 import { flattenDocument, type DocPath } from './flatten.js';
-import { deterministicKey } from './ids.js';
 import { ReferenceIndex, resolveReferences } from './references.js';
 import { FORMAT_VERSIONS, type DeclarativeConfig, type DeclarativeOptions } from './types.js';
 import { checkUniqueness, type PlacedEntity } from './unique.js';
@@ -74,8 +73,11 @@ export function validateDeclarativeConfig(obj: unknown, opts: DeclarativeOptions
     resolveReferences(item, index, issues);
     if (issues.length > before) continue;
     const raw: Record<string, unknown> = { ...item.raw, id: item.id };
-    if (item.family === 'keyauth_credentials' && transform && (raw.key === undefined || raw.key === null)) {
-      raw.key = deterministicKey(item.id);
+    if (item.family === 'keyauth_credentials' && (raw.key === undefined || raw.key === null)) {
+      // A generated key would either change on every load (and with it the config hash) or be derivable
+      // from the file by anyone who reads it; so a declarative credential must carry its key.
+      issues.push({ path: [...item.path, 'key'], message: 'required field missing (a declarative key-auth credential must carry its key)' });
+      continue;
     }
     try {
       const entity = validateEntity(item.family, raw, {
