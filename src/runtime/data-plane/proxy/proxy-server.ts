@@ -35,6 +35,8 @@ export interface BoundAddress {
 /** The running proxy. */
 export interface ProxyServer {
   addresses: BoundAddress[];
+  /** Downstream connection counters (the status API's `server` block). */
+  stats(): { accepted: number; active: number };
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes pools. */
   close(graceMs?: number): Promise<void>;
 }
@@ -79,6 +81,12 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
   const upgraded = new Set<Duplex>();
   const servers: http.Server[] = [];
   const addresses: BoundAddress[] = [];
+  const counters = { accepted: 0, active: 0 };
+  const onConnection = (sock: Duplex): void => {
+    counters.accepted++;
+    counters.active++;
+    sock.once('close', () => counters.active--);
+  };
 
   const onClientError = (err: Error & { code?: string }, socket: Duplex): void => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
@@ -121,6 +129,7 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
       srv.keepAliveTimeout = 60_000;
       srv.headersTimeout = 60_000;
       srv.on('clientError', onClientError);
+      srv.on(addr.ssl ? 'secureConnection' : 'connection', onConnection);
       srv.on('upgrade', onUpgrade);
       srv.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
       const bound = await listen(srv, addr);
@@ -135,8 +144,13 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
 
   return {
     addresses,
+    stats: () => ({ ...counters }),
     async close(graceMs = 10_000) {
       const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      // Keep-alive connections turn idle as their last response ends; close them as that happens.
+      const idleSweep = setInterval(() => {
+        for (const s of servers) s.closeIdleConnections();
+      }, 25);
       for (const s of servers) s.closeIdleConnections();
       const deadline = setTimeout(() => {
         for (const s of servers) s.closeAllConnections();
@@ -146,6 +160,7 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
       for (const sock of upgraded) sock.end();
       await Promise.all(closing);
       clearTimeout(deadline);
+      clearInterval(idleSweep);
       await pools.close();
     },
   };
