@@ -59,7 +59,7 @@ export async function startDataPlane(
         : await ensureDefaultCertificate(conf.prefix, 'proxy');
   }
   let proxy: ProxyServer | null = null;
-  let status: StatusServer | null = null;
+  let status: StatusServer;
   try {
     proxy = await startProxyServer({
       engine,
