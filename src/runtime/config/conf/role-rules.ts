@@ -77,7 +77,7 @@ const controlPlane: Rule = (input, out) => {
 };
 
 const clusterCertificate: Rule = ({ conf, failed }, out) => {
-  if (conf.role === 'traditional') return;
+  if (failed.has('role') || conf.role === 'traditional') return;
   for (const key of ['cluster_cert', 'cluster_cert_key'] as const) {
     if (!failed.has(key) && conf[key] === null) {
       out.errors.push(
