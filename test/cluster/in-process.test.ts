@@ -72,7 +72,7 @@ async function startCp(
     tls: createSharedTlsPolicy(pair.certPem, pair.keyPem),
     source,
     dataPlanes: registry,
-    metrics: createClusterMetrics(metrics, registry),
+    metrics: o.noMetrics ? null : createClusterMetrics(metrics, registry),
     logger,
     cpPlugins: new Map(o.cpPlugins ?? [['cors', '1.2.0']]),
     maxPayload: o.maxPayload ?? 4 * 1024 * 1024,
@@ -285,7 +285,8 @@ describe('CP and DPs over real TLS (in process)', () => {
   });
 
   it('an invalid config is refused as a whole: the DP keeps the old one and the CP shows why', async () => {
-    const cp = await startCp();
+    // Also the regression for pushes skipped when no metrics were wired.
+    const cp = await startCp({ noMetrics: true });
     const dp = await startDp(cp.port, {
       validate: (c) => {
         if ((c.services as { name: string }[])[0]!.name === 'svc-9')

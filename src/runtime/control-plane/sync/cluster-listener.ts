@@ -89,7 +89,11 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   };
 
   const broadcast = (p: ReconfigurePayload) => {
-    for (const s of sessions) if (s.ready) metrics?.pushes.inc({ result: s.push(p) });
+    for (const s of sessions) {
+      if (!s.ready) continue;
+      const result = s.push(p);
+      metrics?.pushes.inc({ result });
+    }
   };
 
   const scheduler = createPushScheduler({

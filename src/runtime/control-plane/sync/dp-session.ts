@@ -88,7 +88,13 @@ export class DataPlaneSession {
     this.setSyncStatus('normal');
     // A DP that already runs this hash (e.g. reconnecting from its cache) needs nothing.
     if (this.reportedHash === payload.configHash) return 'unchanged';
-    this.ws.send(payload.frame, { binary: true });
+    this.ws.send(payload.frame, { binary: true }, (err) => {
+      if (err) this.log.warn({ err: errorMessage(err) }, 'unable to send configuration to data plane');
+    });
+    this.log.debug(
+      { config_hash: payload.configHash, bytes: payload.frame.length },
+      'configuration sent to data plane',
+    );
     return 'sent';
   }
 
@@ -169,7 +175,11 @@ export class DataPlaneSession {
     this.log.info({ version: this.identity.version, plugins: info.plugins.length }, 'data plane connected');
     this.armDeadTimer();
     const payload = this.ctx.currentPayload();
-    if (payload) this.ctx.metrics?.pushes.inc({ result: this.push(payload) });
+    if (payload) {
+      // Not inside `metrics?.…(…)`: optional chaining would skip the push itself without metrics.
+      const result = this.push(payload);
+      this.ctx.metrics?.pushes.inc({ result });
+    }
   }
 
   private onPing(data: Buffer): void {
