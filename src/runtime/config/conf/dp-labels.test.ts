@@ -1,16 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDpLabels } from './dp-labels.js';
-import { InvalidValue } from './value-types.js';
+import { invalidReason } from './test-certificates.js';
 
-function problems(raw: string): string {
-  try {
-    parseDpLabels(raw);
-  } catch (err) {
-    if (err instanceof InvalidValue) return err.reason;
-    throw err;
-  }
-  throw new Error('expected InvalidValue');
-}
+const problems = (raw: string) => invalidReason(() => parseDpLabels(raw));
+
 
 describe('parseDpLabels', () => {
   it('splits each label at the first colon', () => {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { hostPort, listen } from './listen-parser.js';
-import { InvalidValue, type ParseContext } from './value-types.js';
+import { invalidReason } from './test-certificates.js';
+import type { ParseContext } from './value-types.js';
 
 function ctx(warnings: string[] = []): ParseContext {
   return { key: 'proxy_listen', cwd: '/', prefix: '/', secret: false, warn: (m) => warnings.push(m) };
 }
 
-function reason(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof InvalidValue) return err.reason;
-    throw err;
-  }
-  throw new Error('expected InvalidValue');
-}
 
 describe('listen', () => {
   it('reads addresses with every flag', () => {
@@ -56,7 +48,7 @@ describe('listen', () => {
     ['127.0.0.1:80,', '"127.0.0.1:80," has an empty entry'],
     ['', 'an empty value is not allowed (use off to disable)'],
   ])('refuses %j', (raw, expected) => {
-    expect(reason(() => listen.parse(raw, ctx()))).toBe(expected);
+    expect(invalidReason(() => listen.parse(raw, ctx()))).toBe(expected);
   });
 });
 
@@ -71,6 +63,6 @@ describe('hostPort', () => {
     ['cp:0', '"cp:0" has an invalid port'],
     ['wss://cp:8005', '"wss://cp:8005" is not a bare host:port'],
   ])('refuses %j', (raw, expected) => {
-    expect(reason(() => hostPort.parse(raw, ctx()))).toBe(expected);
+    expect(invalidReason(() => hostPort.parse(raw, ctx()))).toBe(expected);
   });
 });

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidValue } from './value-types.js';
 
 /**
- * Test support (not used at run time): real EC key pairs and self-signed certificates made by the
+ * Test support for the conf tests (not used at run time): real EC key pairs and self-signed certificates made by the
  * openssl CLI in a temp dir, so the conf tests exercise files, inline PEM and base64 exactly as a user
  * would give them.
  */
@@ -35,4 +36,15 @@ export function makeTestCertificates(count: number): { dir: string; pairs: TestP
     pairs.push({ certPath, keyPath, cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') });
   }
   return { dir, pairs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The reason of the InvalidValue `run` throws; fails the test if it throws nothing or something else. */
+export function invalidReason(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InvalidValue) return err.reason;
+    throw err;
+  }
+  throw new Error('expected an InvalidValue');
 }
