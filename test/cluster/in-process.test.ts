@@ -59,6 +59,7 @@ async function startCp(
     maxPayload?: number;
     pingIntervalSeconds?: number;
     cpPlugins?: [string, string][];
+    noMetrics?: boolean;
   } = {},
 ): Promise<Cp> {
   const { logger, lines } = captureLogger('control-plane');
