@@ -21,6 +21,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The hash `?check_hash` compares: Kong's config hash of the content without the store's timestamps,
+ * since a posted document rarely carries them and re-posting it keeps the stored ones anyway.
+ */
+function contentHash(config: StoreConfig | DeclarativeConfig): string {
+  const stripped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    stripped[key] = Array.isArray(value)
+      ? value.map((e: Record<string, unknown>) => ({ ...e, created_at: undefined, updated_at: undefined }))
+      : value;
+  }
+  return configHashes(JSON.parse(JSON.stringify(stripped)) as Record<string, unknown>).config;
+}
+
 function wantsYaml(req: FastifyRequest): boolean {
   const format = (req.query as Record<string, unknown> | undefined)?.format;
   if (format === 'yaml' || format === 'yml') return true;
@@ -69,7 +83,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: ConfigRoutesDep
     const checkHash = (req.query as Record<string, unknown> | undefined)?.check_hash;
     if (checkHash === '1' || checkHash === 'true') {
       const current = await store.snapshot();
-      if (configHashes(exportDeclarative(current.config)).config === configHashes(config).config) {
+      if (contentHash(exportDeclarative(current.config)) === contentHash(config)) {
         return reply.code(304).send();
       }
     }
