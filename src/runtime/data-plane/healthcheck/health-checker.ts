@@ -156,7 +156,7 @@ export class HealthChecker {
     }
     e.successes = 0;
     if (!e.healthy) return;
-    let reached = false;
+    let reached: boolean;
     if (event === 'tcp_failure') reached = side.tcpFailures > 0 && ++e.tcpFailures >= side.tcpFailures;
     else if (event === 'timeout') reached = side.timeouts > 0 && ++e.timeouts >= side.timeouts;
     else reached = side.httpFailures > 0 && ++e.httpFailures >= side.httpFailures;

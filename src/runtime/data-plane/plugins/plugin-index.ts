@@ -131,7 +131,7 @@ export function buildPluginIndex(
     if (schema !== undefined) {
       const parsed = schema.config.safeParse(conf);
       if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => `config.${i.path.join('.')}: ${i.message}`);
+        const issues = parsed.error.issues.map((i) => `${['config', ...i.path].join('.')}: ${i.message}`);
         throw new PluginConfigError(`invalid config for plugin '${name}' (${p.id}): ${issues.join('; ')}`, {
           plugin: name,
           id: p.id,
