@@ -19,7 +19,9 @@ export async function resolveForeignRefs(
   for (const fk of model.definitions[family].foreignKeys) {
     const value = body[fk.field];
     if (typeof value !== 'object' || value === null || Array.isArray(value) || 'id' in value) continue;
-    const key = model.definitions[fk.references].endpointKey;
+    const refDef = model.definitions[fk.references];
+    const key = refDef.endpointKey;
+    if (key && !refDef.uniqueFields.includes(key)) continue;
     const entries = Object.entries(value);
     if (!key || entries.length !== 1 || entries[0]?.[0] !== key || typeof entries[0][1] !== 'string')
       continue;

@@ -297,6 +297,21 @@ describe('lmdb store: versions, change log, replaceAll, durability', () => {
     expect((await store.changesSince(before.version - 1))?.length).toBe(2);
   });
 
+  it('keeps side records across restarts without touching the config version', async () => {
+    const rows = store.records<{ id: string; hostname: string }>('data_planes');
+    await rows.put('dp-1', { id: 'dp-1', hostname: 'a' });
+    await rows.put('dp-2', { id: 'dp-2', hostname: 'b' });
+    await rows.delete('dp-2');
+    expect(await store.version()).toBe(0);
+    expect((await store.snapshot()).config).toEqual({ _format_version: '3.0', _transform: false });
+    await store.close();
+    store = await open();
+    expect(await store.records('data_planes').load()).toEqual([{ id: 'dp-1', hostname: 'a' }]);
+    expect(await store.records('other').load()).toEqual([]);
+    expect(() => store.records('../x')).toThrow(TypeError);
+    await expect(store.records('ok').put('a/b', {})).rejects.toThrow(TypeError);
+  });
+
   it('serialises concurrent transactions and refuses use after close', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => store.transaction((tx) => tx.insert('services', svc(`c${i}`)))),

@@ -23,6 +23,7 @@ import type {
   Page,
   Store,
   StoreConfig,
+  RecordTable,
   StoreSnapshot,
   WriteTxn,
 } from './store.js';
@@ -240,6 +241,32 @@ class LmdbStore implements Store {
       out.push({ version: Number(String(key).slice(2)), changes: value as Change[] });
     }
     return out;
+  }
+
+  records<T>(namespace: string): RecordTable<T> {
+    if (!/^[a-z0-9_-]{1,64}$/.test(namespace)) throw new TypeError(`invalid record namespace '${namespace}'`);
+    const prefix = `x/${namespace}/`;
+    const checkId = (id: string) => {
+      if (id.length === 0 || id.length > 256 || id.includes('/'))
+        throw new TypeError(`invalid record id '${id}'`);
+    };
+    // Plain async LMDB writes: batched by lmdb-js off the event loop, outside config transactions.
+    return {
+      load: async () => {
+        this.assertOpen();
+        return [...this.db.getRange({ start: prefix, end: `x/${namespace}0` })].map((e) => e.value as T);
+      },
+      put: async (id, value) => {
+        this.assertOpen();
+        checkId(id);
+        await this.db.put(prefix + id, value);
+      },
+      delete: async (id) => {
+        this.assertOpen();
+        checkId(id);
+        await this.db.remove(prefix + id);
+      },
+    };
   }
 
   async ping(): Promise<boolean> {

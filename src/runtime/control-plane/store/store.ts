@@ -78,6 +78,17 @@ export interface WriteTxn {
   delete(family: EntityName, id: string): Promise<Entity | null>;
 }
 
+/**
+ * A small side table of JSON records outside the configuration: no version bump, no change events,
+ * not exported. For runtime state that should survive a restart, e.g. the data-plane status rows of
+ * `/clustering/data-planes`. PostgreSQL: one table keyed by (namespace, id).
+ */
+export interface RecordTable<T> {
+  load(): Promise<T[]>;
+  put(id: string, value: T): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
 /** The store. All methods may throw DbError; anything else is a backend failure (DATABASE_ERROR). */
 export interface Store {
   /** The backend's name, as `database` in kong.conf (`lmdb`, `postgres`). */
@@ -101,6 +112,8 @@ export interface Store {
    * back that far (the caller then needs a full snapshot).
    */
   changesSince(version: number): Promise<ChangeEvent[] | null>;
+  /** The record table `namespace` (`[a-z0-9_-]+`), created on first write. */
+  records<T>(namespace: string): RecordTable<T>;
   /** Whether the backend answers (GET /status `database.reachable`). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
