@@ -1,9 +1,12 @@
 /**
- * A bounded least-recently-used map. A JS Map keeps insertion order, so re-inserting on a hit moves the
- * key to the newest end and the oldest key is the first one iterated: no linked list needed.
+ * A bounded cache with approximate least-recently-used eviction in two generations: hits in the old
+ * generation are promoted to the young one, and when the young one is full the old one is dropped
+ * whole. Every operation is a Map get/set: no per-hit delete and re-insert, which made an exact LRU
+ * over a JS Map cost more than the route lookups it saved. Holds at most 2 × `capacity` entries.
  */
 export class LruCache<K, V> {
-  private readonly map = new Map<K, V>();
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
 
   constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -11,27 +14,26 @@ export class LruCache<K, V> {
     }
   }
 
-  /** The cached value, refreshed as most recently used; undefined on a miss. */
+  /** The cached value (promoted if it was old); undefined on a miss. */
   get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, value);
-    return value;
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const old = this.old.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
   }
 
-  /** Stores a value, evicting the least recently used entry when full. */
+  /** Stores a value in the young generation, retiring the old generation when the young one fills. */
   set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
-    else if (this.map.size >= this.capacity) {
-      const oldest = this.map.keys().next();
-      if (oldest.done !== true) this.map.delete(oldest.value);
+    if (this.young.size >= this.capacity) {
+      this.old = this.young;
+      this.young = new Map();
     }
-    this.map.set(key, value);
+    this.young.set(key, value);
   }
 
-  /** Number of entries held. */
+  /** Number of entries held (both generations; an entry may be counted twice after promotion). */
   get size(): number {
-    return this.map.size;
+    return this.young.size + this.old.size;
   }
 }

@@ -6,13 +6,14 @@ interface TrieNode {
   routes: CompiledRoute[] | null;
 }
 
-/** A route reached through the path index, with the path that selected it. */
-export interface PathCandidate {
-  cr: CompiledRoute;
-  /** The prefix that matched, or null when the route has no paths or matched by regex. */
-  prefix: string | null;
-  regex: RegexPath | null;
-  regexMatch: RegExpExecArray | null;
+/**
+ * Receives the routes a lookup reaches. `accept` filters on the cheap categories first so regexes of
+ * routes that fail on method/header/sni never run; `offer` gets each full match without allocating.
+ */
+export interface CandidateSink {
+  accept(cr: CompiledRoute): boolean;
+  /** prefixLen is -1 for pathless and regex matches; regex/match are null for prefix and pathless. */
+  offer(cr: CompiledRoute, prefixLen: number, regex: RegexPath | null, match: RegExpExecArray | null): void;
 }
 
 /**
@@ -55,27 +56,20 @@ export class PathBucket {
     this.sealed = true;
   }
 
-  /**
-   * Calls `visit` for every route whose path matches `path` (and every pathless route). Regex
-   * execution is left to `visit` through the `regexMatch` field only for regex routes that pass
-   * `accept`, so routes that fail on method/header/sni never run their regex.
-   */
-  collect(path: string, accept: (cr: CompiledRoute) => boolean, visit: (c: PathCandidate) => void): void {
-    for (const cr of this.pathless)
-      if (accept(cr)) visit({ cr, prefix: null, regex: null, regexMatch: null });
+  /** Offers every route whose path matches `path` (and every pathless route) to `sink`. */
+  collect(path: string, sink: CandidateSink): void {
+    for (const cr of this.pathless) if (sink.accept(cr)) sink.offer(cr, -1, null, null);
     let node: TrieNode | undefined = this.root;
     for (let i = 0; node !== undefined; i++) {
-      if (node.routes !== null) {
-        const prefix = path.slice(0, i);
-        for (const cr of node.routes) if (accept(cr)) visit({ cr, prefix, regex: null, regexMatch: null });
-      }
+      if (node.routes !== null)
+        for (const cr of node.routes) if (sink.accept(cr)) sink.offer(cr, i, null, null);
       if (i >= path.length || node.children === null) break;
       node = node.children.get(path.charCodeAt(i));
     }
     for (const { cr, path: rp } of this.regexRoutes) {
-      if (!accept(cr)) continue;
+      if (!sink.accept(cr)) continue;
       const m = rp.re.exec(path);
-      if (m !== null) visit({ cr, prefix: null, regex: rp, regexMatch: m });
+      if (m !== null) sink.offer(cr, -1, rp, m);
     }
   }
 }

@@ -1,6 +1,12 @@
-import { compileRoute, splitHostPort, type CompiledRoute, type HeaderRule } from './compile-route.js';
+import {
+  compileRoute,
+  splitHostPort,
+  type CompiledRoute,
+  type HeaderRule,
+  type RegexPath,
+} from './compile-route.js';
 import { LruCache } from './lru-cache.js';
-import { PathBucket, type PathCandidate } from './path-bucket.js';
+import { PathBucket, type CandidateSink } from './path-bucket.js';
 import { joinUpstreamPath } from './upstream-path.js';
 import type { MatchRequest, MatchResult, RouterRoute, RouterService } from './types.js';
 
@@ -10,30 +16,7 @@ export interface RouterOptions {
   cacheSize?: number;
 }
 
-interface Candidate extends PathCandidate {
-  plainHost: boolean;
-  matchedHost: string | null;
-}
-
 const MISS = Symbol('miss');
-
-/** a ranks before b under Kong's traditional priority rules. */
-function outranks(a: Candidate, b: Candidate): boolean {
-  const x = a.cr;
-  const y = b.cr;
-  if (x.categoryCount !== y.categoryCount) return x.categoryCount > y.categoryCount;
-  if (x.categoryBits !== y.categoryBits) return x.categoryBits > y.categoryBits;
-  if (a.plainHost !== b.plainHost) return a.plainHost;
-  if (x.headers.length !== y.headers.length) return x.headers.length > y.headers.length;
-  const ar = a.regex !== null;
-  if (ar !== (b.regex !== null)) return ar;
-  if (ar && x.regexPriority !== y.regexPriority) return x.regexPriority > y.regexPriority;
-  const al = a.prefix?.length ?? 0;
-  const bl = b.prefix?.length ?? 0;
-  if (al !== bl) return al > bl;
-  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt;
-  return x.order < y.order;
-}
 
 function headerMatches(rule: HeaderRule, raw: string | string[] | undefined): boolean {
   if (raw === undefined) return false;
@@ -44,6 +27,65 @@ function headerMatches(rule: HeaderRule, raw: string | string[] | undefined): bo
     for (const re of rule.patterns) if (re.test(v)) return true;
   }
   return false;
+}
+
+/**
+ * Keeps the best candidate of one lookup in fields (no object per candidate) and decides with Kong's
+ * traditional priority: more categories, then category bits, plain over wildcard host, more header
+ * rules, regex over prefix paths, regex_priority, longer prefix, older created_at, config order.
+ */
+class BestMatch implements CandidateSink {
+  cr: CompiledRoute | null = null;
+  prefixLen = -1;
+  regex: RegexPath | null = null;
+  regexMatch: RegExpExecArray | null = null;
+  plainHost = false;
+  matchedHost: string | null = null;
+  private hostIsPlain = false;
+  private host: string | null = null;
+
+  constructor(
+    private readonly method: string,
+    private readonly sni: string | undefined,
+    private readonly headers: MatchRequest['headers'],
+  ) {}
+
+  /** Sets the host bucket the next offers come from. */
+  from(matchedHost: string | null, plain: boolean): void {
+    this.host = matchedHost;
+    this.hostIsPlain = plain;
+  }
+
+  accept(cr: CompiledRoute): boolean {
+    if (cr.methods !== null && !cr.methods.has(this.method)) return false;
+    if (cr.snis !== null && (this.sni === undefined || !cr.snis.has(this.sni))) return false;
+    for (const rule of cr.headers) if (!headerMatches(rule, this.headers[rule.name])) return false;
+    return true;
+  }
+
+  offer(cr: CompiledRoute, prefixLen: number, regex: RegexPath | null, m: RegExpExecArray | null): void {
+    if (this.cr !== null && !this.outranks(cr, prefixLen, regex)) return;
+    this.cr = cr;
+    this.prefixLen = prefixLen;
+    this.regex = regex;
+    this.regexMatch = m;
+    this.plainHost = this.hostIsPlain;
+    this.matchedHost = this.host;
+  }
+
+  private outranks(x: CompiledRoute, prefixLen: number, regex: RegexPath | null): boolean {
+    const y = this.cr!;
+    if (x.categoryCount !== y.categoryCount) return x.categoryCount > y.categoryCount;
+    if (x.categoryBits !== y.categoryBits) return x.categoryBits > y.categoryBits;
+    if (this.hostIsPlain !== this.plainHost) return this.hostIsPlain;
+    if (x.headers.length !== y.headers.length) return x.headers.length > y.headers.length;
+    const xr = regex !== null;
+    if (xr !== (this.regex !== null)) return xr;
+    if (xr && x.regexPriority !== y.regexPriority) return x.regexPriority > y.regexPriority;
+    if (prefixLen !== this.prefixLen) return prefixLen > this.prefixLen;
+    if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt;
+    return x.order < y.order;
+  }
 }
 
 /**
@@ -120,23 +162,17 @@ export class Router<R extends RouterRoute = RouterRoute, S extends RouterService
 
   private find(req: MatchRequest): MatchResult<R, S> | null {
     const { host, port } = splitHostPort(req.host);
-    const sni = req.sni?.toLowerCase();
-    const method = req.method;
-    let best: Candidate | null = null;
-    const accept = (cr: CompiledRoute): boolean => {
-      if (cr.methods !== null && !cr.methods.has(method)) return false;
-      if (cr.snis !== null && (sni === undefined || !cr.snis.has(sni))) return false;
-      for (const rule of cr.headers) if (!headerMatches(rule, req.headers[rule.name])) return false;
-      return true;
-    };
-    const scan = (bucket: PathBucket | undefined, matchedHost: string | null, plainHost: boolean): void => {
+    const best = new BestMatch(req.method, req.sni?.toLowerCase(), req.headers);
+    const path = req.path;
+    const scan = (bucket: PathBucket | undefined, matchedHost: string | null, plain: boolean): void => {
       if (bucket === undefined) return;
-      bucket.collect(req.path, accept, (c) => {
-        const cand: Candidate = { ...c, plainHost, matchedHost };
-        if (best === null || outranks(cand, best)) best = cand;
-      });
+      best.from(matchedHost, plain);
+      bucket.collect(path, best);
     };
-    if (port !== null) scan(this.exact.get(`${host}:${port}`), `${host}:${port}`, true);
+    if (port !== null) {
+      const withPort = `${host}:${port}`;
+      scan(this.exact.get(withPort), withPort, true);
+    }
     scan(this.exact.get(host), host, true);
     if (this.suffixWild.size > 0 || this.prefixWild.size > 0) {
       for (let i = host.indexOf('.'); i > 0; i = host.indexOf('.', i + 1)) {
@@ -151,20 +187,20 @@ export class Router<R extends RouterRoute = RouterRoute, S extends RouterService
       }
     }
     scan(this.anyHost, null, false);
-    return best === null ? null : this.result(best, req);
+    return best.cr === null ? null : this.result(best, req);
   }
 
-  private result(c: Candidate, req: MatchRequest): MatchResult<R, S> {
-    const cr = c.cr;
+  private result(b: BestMatch, req: MatchRequest): MatchResult<R, S> {
+    const cr = b.cr!;
     let stripped = req.path;
     let matchedPath: string | null = null;
     let captures: MatchResult['captures'] = null;
-    if (c.prefix !== null) {
-      matchedPath = cr.prefixPaths.find((p) => p === c.prefix) ?? c.prefix;
-      if (cr.stripPath) stripped = req.path.slice(c.prefix.length);
-    } else if (c.regex !== null && c.regexMatch !== null) {
-      matchedPath = c.regex.raw;
-      const m = c.regexMatch;
+    if (b.prefixLen >= 0) {
+      matchedPath = req.path.slice(0, b.prefixLen);
+      if (cr.stripPath) stripped = req.path.slice(b.prefixLen);
+    } else if (b.regex !== null && b.regexMatch !== null) {
+      matchedPath = b.regex.raw;
+      const m = b.regexMatch;
       captures = { unnamed: m.slice(1).map((v) => v ?? ''), named: { ...(m.groups ?? {}) } };
       if (cr.stripPath) stripped = req.path.slice(m[0].length);
     }
@@ -179,7 +215,7 @@ export class Router<R extends RouterRoute = RouterRoute, S extends RouterService
         stripped.length < req.path.length ? req.path.slice(0, req.path.length - stripped.length) : null,
       upstreamPath,
       matchedPath,
-      matchedHost: c.matchedHost,
+      matchedHost: b.matchedHost,
       captures,
       protocolAllowed: cr.protocols.has(req.scheme),
     };
