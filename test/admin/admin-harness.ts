@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent, FormData, request } from 'undici';
 import { createLogger } from '../../src/shared/logger.js';
 import { loadConf } from '../../src/runtime/config/conf/load-conf.js';
 import type { Conf } from '../../src/runtime/config/conf/types.js';
@@ -27,6 +27,8 @@ export interface SendOptions {
   json?: unknown;
   form?: string;
   raw?: { body: string | Buffer; contentType?: string };
+  /** A multipart/form-data body (`curl -F`). */
+  multipart?: Record<string, string>;
   headers?: Record<string, string>;
 }
 
@@ -51,13 +53,16 @@ export async function sendTo(
   opts: SendOptions = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  let body: string | Buffer | undefined;
+  let body: string | Buffer | FormData | undefined;
   if (opts.json !== undefined) {
     body = JSON.stringify(opts.json);
     headers['content-type'] = 'application/json';
   } else if (opts.form !== undefined) {
     body = opts.form;
     headers['content-type'] = 'application/x-www-form-urlencoded';
+  } else if (opts.multipart) {
+    body = new FormData();
+    for (const [k, v] of Object.entries(opts.multipart)) body.append(k, v);
   } else if (opts.raw) {
     body = opts.raw.body;
     if (opts.raw.contentType) headers['content-type'] = opts.raw.contentType;

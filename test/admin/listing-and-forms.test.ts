@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createSelfSignedCertificate } from '../../src/runtime/tls/default-certificate.js';
 import { startHarness, type Harness } from './admin-harness.js';
 
 let h: Harness;
@@ -114,6 +115,27 @@ describe('form-encoded bodies', () => {
     const wrong = await h.send('POST', '/services', { form: 'host=w.example&port=notanumber' });
     expect(wrong.status).toBe(400);
     expect(wrong.json.fields.port).toBeDefined();
+  });
+});
+
+describe('multipart bodies', () => {
+  it('accepts curl -F style certificates and form field names', async () => {
+    const pair = await createSelfSignedCertificate(30);
+    const cert = await h.send('POST', '/certificates', {
+      multipart: { cert: pair.cert, key: pair.key, 'tags[]': 'mp' },
+    });
+    expect(cert.status).toBe(201);
+    expect(cert.json.cert.trim()).toBe(pair.cert.trim());
+    expect(cert.json.tags).toEqual(['mp']);
+    const route = await h.send('POST', '/routes', {
+      multipart: { 'paths[]': '/multi', strip_path: 'false' },
+    });
+    expect(route.json).toMatchObject({ paths: ['/multi'], strip_path: false });
+    const broken = await h.send('POST', '/routes', {
+      raw: { body: 'no boundary here', contentType: 'multipart/form-data; boundary=zz' },
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.json.message).toMatch(/^Cannot parse multipart body/);
   });
 });
 

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import qs from 'qs';
 import { AdminHttpError } from './admin-errors.js';
+import { fieldsToUrlencoded, multipartBoundary, parseMultipart } from './multipart.js';
 
 /**
  * Request bodies the Admin API accepts, as Kong's: JSON, and `application/x-www-form-urlencoded` in
  * Kong's forms (`paths[]=/a`, repeated `paths=/a&paths=/b`, `config.minute=5`, `service.id=...`,
- * `hosts[1]=a`). YAML text is accepted too, for `POST /config`. Anything else is 415.
+ * `hosts[1]=a`), and `multipart/form-data` with the same field names (`curl -F cert=@cert.pem`).
+ * YAML text is accepted too, for `POST /config`. Anything else is 415.
  */
 
 /**
@@ -26,10 +28,12 @@ const QS_OPTIONS: qs.IParseOptions = {
 };
 
 const FORM_RE = /^application\/x-www-form-urlencoded\b/i;
+const MULTIPART_RE = /^multipart\/form-data\b/i;
 
-/** Whether the request body came form-encoded (all values are strings and need coercion). */
+/** Whether the request body came form-encoded or multipart (all values are strings and need coercion). */
 export function isFormRequest(req: FastifyRequest): boolean {
-  return FORM_RE.test(req.headers['content-type'] ?? '');
+  const type = req.headers['content-type'] ?? '';
+  return FORM_RE.test(type) || MULTIPART_RE.test(type);
 }
 
 /** Parses a form body with Kong's conventions. */
@@ -54,6 +58,14 @@ export function registerBodyParsers(app: FastifyInstance): void {
       done(null, parseForm(String(body)));
     } catch {
       done(new AdminHttpError(400, 'Cannot parse form body'), undefined);
+    }
+  });
+  app.addContentTypeParser(MULTIPART_RE, { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      const boundary = multipartBoundary(req.headers['content-type'] ?? '');
+      done(null, parseForm(fieldsToUrlencoded(parseMultipart(body as Buffer, boundary))));
+    } catch (err) {
+      done(new AdminHttpError(400, `Cannot parse multipart body: ${(err as Error).message}`), undefined);
     }
   });
   app.addContentTypeParser(
