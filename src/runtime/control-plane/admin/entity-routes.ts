@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Entity, EntityName, ForeignKey } from '../../config/entities/definition.js';
 import { refId } from '../store/keys.js';
 import type { Store, WriteTxn } from '../store/store.js';
-import { invalidPrimaryKey, notFoundError } from './admin-errors.js';
+import { AdminHttpError, invalidPrimaryKey, notFoundError } from './admin-errors.js';
 import { isFormRequest } from './body-parsers.js';
 import type { EntityModel } from './entity-model.js';
 import { resolveForeignRefs } from './foreign-refs.js';
@@ -209,7 +209,11 @@ class ReferencedHandlers {
 
   remove = async (req: FastifyRequest, reply: FastifyReply) => {
     await this.deps.store.transaction(async (tx) => {
-      const target = await this.target(req.params as Params).catch(() => null);
+      // Nothing to delete is still 204 (Kong's DELETE is idempotent); any other error propagates.
+      const target = await this.target(req.params as Params).catch((err: unknown) => {
+        if (err instanceof AdminHttpError && err.status === 404) return null;
+        throw err;
+      });
       if (target) await tx.delete(this.fk.references, target.id);
     });
     return reply.code(204).send();
