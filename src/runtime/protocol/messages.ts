@@ -12,6 +12,12 @@ export const configHashesSchema = z.strictObject({
   plugins: hash,
   upstreams: hash,
   targets: hash,
+  /**
+   * Our extension: the hash of every family not named above (consumers, credentials, certificates...),
+   * so a DP knows when to rebuild those indexes. Optional: a CP without it makes the DP rebuild them on
+   * every change.
+   */
+  rest: hash.optional(),
 });
 
 /** The config hash and its per-family parts. */
