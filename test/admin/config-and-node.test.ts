@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as http2Connect } from 'node:http2';
 import { connect } from 'node:tls';
 import { parse } from 'yaml';
 import { sendTo, startHarness, type Harness } from './admin-harness.js';
@@ -160,6 +161,31 @@ describe('node endpoints and listeners', () => {
       socket.on('error', reject);
     });
     expect(served).toBe(new X509Certificate(pem).fingerprint256);
+  });
+
+  it('speaks HTTP/2 on an `ssl http2` listener (Kong’s default 8444 shape)', async () => {
+    const h = await start({ overrides: { admin_listen: '127.0.0.1:0 ssl http2' } });
+    const port = h.cp.admin.addresses[0]?.port ?? 0;
+    const client = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    try {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = client.request({ ':path': '/status' });
+        let status = 0;
+        let body = '';
+        req.on('response', (headers) => {
+          status = Number(headers[':status']);
+        });
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+      expect(JSON.parse(body).database.reachable).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 
   it('fails to start with a typed error when the port is taken, and leaves nothing running', async () => {

@@ -128,7 +128,7 @@ class LmdbStore implements Store {
       const overlay = new Overlay(this.base);
       const core = this.newCore(overlay);
       const result = await fn(core.asWriteTxn());
-      if (core.changes.length > 0) this.commit(overlay, core.changes);
+      if (core.changes.length > 0) await this.commit(overlay, core.changes);
       return result;
     });
   }
@@ -146,7 +146,7 @@ class LmdbStore implements Store {
       }
       core.checkAllForeignKeys();
       const changes = diff(previous, core.changes);
-      this.commit(overlay, changes);
+      await this.commit(overlay, changes);
       return this.currentVersion();
     });
   }
@@ -172,8 +172,12 @@ class LmdbStore implements Store {
     return typeof v === 'number' ? v : 0;
   }
 
-  /** Writes the overlay, the version bump and the change log entry in one durable LMDB transaction. */
-  private commit(overlay: Overlay, changes: Change[]): void {
+  /**
+   * Writes the overlay, the version bump and the change log entry in one LMDB transaction, then waits
+   * until it is flushed to disk (lmdb-js syncs after the writer lock, off the event loop) before the
+   * caller's request is answered or anyone is told about it: an acknowledged write survives a crash.
+   */
+  private async commit(overlay: Overlay, changes: Change[]): Promise<void> {
     let event: ChangeEvent;
     try {
       event = this.db.transactionSync(() => {
@@ -194,6 +198,7 @@ class LmdbStore implements Store {
         if (version > limit) this.db.removeSync(logKey(version - limit));
         return { version, changes };
       });
+      await this.db.flushed;
     } catch (err) {
       this.opts.logger?.error({ err }, 'store commit failed');
       throw databaseError(`could not commit the transaction: ${(err as Error).message}`, err);
