@@ -115,7 +115,8 @@ export function createProxyHandler(
     const clientIp = realClientIp(req, trusted.trusts(peerAddress), options.realIpHeader) ?? peerAddress;
     const session: PluginSession | null = plugins?.begin(state, req, { scheme, clientIp }) ?? null;
     if (session !== null) {
-      const sc = await session.rewrite();
+      let sc = session.rewrite();
+      if (sc instanceof Promise) sc = await sc;
       if (sc !== null) return exitWith(res, session, sc, null, started);
     }
     const { path, query } = splitTarget(url);
@@ -140,7 +141,8 @@ export function createProxyHandler(
       return finish(503, match, started);
     }
     if (session !== null) {
-      const sc = await session.access(match);
+      let sc = session.access(match);
+      if (sc instanceof Promise) sc = await sc;
       if (sc !== null) return exitWith(res, session, sc, match, started);
     }
     let preserveHost = match.route.preserve_host === true;
