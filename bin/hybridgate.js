@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global setTimeout */
 // Entry point of the `hybridgate` CLI; the code lives in dist/ (built by `make build`). main() prints
 // its own errors and throws an error with `exitCode` to end with a status; anything else is a bug.
 import { main } from '../dist/cli/main.js';
