@@ -34,3 +34,6 @@ export const LABELS = {
   cluster: 'hybridgate.dev/cluster',
   dataPlaneGroup: 'hybridgate.dev/dataplane',
 } as const;
+
+/** The official image of both entry points; the operator tags it with the resource's spec.version. */
+export const DEFAULT_IMAGE = 'hybridgate/hybridgate';

@@ -1,0 +1,132 @@
+import type { KubeObject, ObjectMeta } from '../../../api/meta.js';
+import type { ControlPlane } from '../../../api/v1alpha1/index.js';
+import { LABELS, PORTS } from '../../../shared/contract.js';
+import { definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
+import { controlPlaneNames } from '../../resources/names.js';
+import { controllerRef } from '../../resources/owner.js';
+import { imageFor, podTemplate } from '../../resources/pod-template.js';
+import { controlPlaneEnv } from '../../resources/runtime-env.js';
+
+/** The Secret the CP pods mount: the shared certificate, the user's (provider secret), or the CP's own (pki). */
+export function controlPlaneCertificateSecret(cp: ControlPlane): string {
+  const names = controlPlaneNames(cp.metadata.name!);
+  const c = cp.spec.certificates;
+  if (c.mode === 'pki') return names.cpCertSecret;
+  return c.provider === 'secret' && c.secretName ? c.secretName : names.sharedCertSecret;
+}
+
+/** The cluster the CP belongs to: its HybridCluster's name (the label), or its own when standalone. */
+export function clusterOf(obj: { metadata: { name?: string; labels?: Record<string, string> } }): string {
+  return obj.metadata.labels?.[LABELS.cluster] ?? obj.metadata.name!;
+}
+
+/** The workload kind a ControlPlane runs: lmdb keeps data on a volume (StatefulSet), postgres does not. */
+export function controlPlaneWorkloadKind(cp: ControlPlane): 'StatefulSet' | 'Deployment' {
+  return cp.spec.database.type === 'lmdb' ? 'StatefulSet' : 'Deployment';
+}
+
+/**
+ * Pure: a ControlPlane → its ServiceAccount (no token), the Admin API Service (8001), the cluster
+ * Service (8005 cluster, 8006 telemetry) and the workload (a StatefulSet with a PVC for lmdb, a
+ * Deployment for postgres). Certificate Secrets are made by the certificates module; only their names
+ * appear here.
+ */
+export function renderControlPlane(cp: ControlPlane): KubeObject[] {
+  const name = cp.metadata.name!;
+  const namespace = cp.metadata.namespace!;
+  const names = controlPlaneNames(name);
+  const src = { instance: name, component: 'control-plane' as const, cluster: clusterOf(cp) };
+  const labels = objectLabels(src);
+  const selector = selectorLabels(src);
+  const meta = (n: string, extra?: Record<string, string | undefined>): ObjectMeta => {
+    const annotations = definedStrings(extra);
+    return {
+      name: n,
+      namespace,
+      labels,
+      ...(annotations ? { annotations } : {}),
+      ownerReferences: [controllerRef(cp as unknown as KubeObject)],
+    };
+  };
+  const lmdb = cp.spec.database.type === 'lmdb';
+  const template = podTemplate({
+    labels,
+    serviceAccountName: names.serviceAccount,
+    image: imageFor(cp.spec),
+    env: controlPlaneEnv({
+      mode: cp.spec.certificates.mode,
+      database: { type: cp.spec.database.type, secretName: cp.spec.database.secretRef?.name },
+      conf: cp.spec.conf,
+    }),
+    certificateSecret: controlPlaneCertificateSecret(cp),
+    ports: [
+      { name: 'admin', containerPort: PORTS.admin },
+      { name: 'cluster', containerPort: PORTS.cluster },
+      { name: 'telemetry', containerPort: PORTS.clusterTelemetry },
+      { name: 'status', containerPort: PORTS.status },
+    ],
+    resources: cp.spec.resources as Record<string, unknown> | undefined,
+    dataVolume: lmdb ? names.dataVolume : undefined,
+    conf: cp.spec.conf,
+  });
+  const serviceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(names.serviceAccount),
+    automountServiceAccountToken: false,
+  };
+  const adminService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(names.adminService, cp.spec.adminService.annotations),
+    spec: {
+      type: cp.spec.adminService.type,
+      selector,
+      ports: [{ name: 'admin', port: PORTS.admin, targetPort: 'admin', protocol: 'TCP' }],
+    },
+  };
+  const clusterService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(names.clusterService, cp.spec.clusterService.annotations),
+    spec: {
+      type: cp.spec.clusterService.type,
+      selector,
+      ports: [
+        { name: 'cluster', port: PORTS.cluster, targetPort: 'cluster', protocol: 'TCP' },
+        { name: 'telemetry', port: PORTS.clusterTelemetry, targetPort: 'telemetry', protocol: 'TCP' },
+      ],
+    },
+  };
+  const workload = lmdb
+    ? {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: meta(names.workload),
+        spec: {
+          replicas: cp.spec.replicas,
+          serviceName: names.clusterService,
+          selector: { matchLabels: selector },
+          template,
+          volumeClaimTemplates: [
+            {
+              metadata: { name: names.dataVolume, labels },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                resources: { requests: { storage: String(cp.spec.database.storage) } },
+                ...(cp.spec.database.storageClassName
+                  ? { storageClassName: cp.spec.database.storageClassName }
+                  : {}),
+              },
+            },
+          ],
+        },
+      }
+    : {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta(names.workload),
+        spec: { replicas: cp.spec.replicas, selector: { matchLabels: selector }, template },
+      };
+  return [serviceAccount, adminService, clusterService, workload];
+}
