@@ -2,6 +2,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
 import { configHashes } from '../config/hash.js';
 import { ensureDefaultCertificate } from '../tls/default-certificate.js';
+import { createBalancer } from './balancer/create-balancer.js';
+import type { TargetEntity } from './balancer/balancer.js';
 import { createDataPlaneEngine, type DataPlaneEngine } from './engine/create-data-plane-engine.js';
 import type { BalancerFactory, ConfigHashes, DataPlaneConfig } from './engine/types.js';
 import { buildPluginIndex, type PluginConfig, type PluginIndex } from './plugins/plugin-index.js';
@@ -42,7 +44,8 @@ export async function startDataPlane(
   const enabledPlugins = conf.plugins;
   const engine = createDataPlaneEngine({
     logger,
-    createBalancer: opts.createBalancer,
+    createBalancer:
+      opts.createBalancer ?? ((upstream, targets) => createBalancer(upstream, targets as TargetEntity[])),
     computeHashes: (config: DataPlaneConfig): ConfigHashes => configHashes(config),
     buildPlugins: (config) => buildPluginIndex(config as PluginConfig, enabledPlugins),
     disposePlugins: (index) => (index as PluginIndex).close(),

@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
+import { createBalancer } from '../../../src/runtime/data-plane/balancer/create-balancer.js';
+import type { TargetEntity } from '../../../src/runtime/data-plane/balancer/balancer.js';
 import {
   createDataPlaneEngine,
   type DataPlaneEngine,
@@ -89,7 +91,12 @@ export async function startProxy(opts: {
   buildPlugins?: (config: DataPlaneConfig) => unknown;
 }): Promise<TestProxy> {
   const logger = pino({ level: 'silent' });
-  const engine = createDataPlaneEngine({ logger, buildPlugins: opts.buildPlugins });
+  // The balancer area's real balancer, as startDataPlane wires it.
+  const engine = createDataPlaneEngine({
+    logger,
+    buildPlugins: opts.buildPlugins,
+    createBalancer: (upstream, targets) => createBalancer(upstream, targets as TargetEntity[]),
+  });
   if (opts.config !== undefined) {
     const r = await engine.apply(opts.config);
     if (!r.applied) throw new Error(`config not applied: ${r.error?.message}`);

@@ -119,6 +119,7 @@ export function createDataPlaneEngine(opts: DataPlaneEngineOptions): DataPlaneEn
             balancers: old.balancers as Map<string, Balancer>,
           };
     try {
+      if (balancers !== old?.balancers) await Promise.all([...balancers.values()].map((b) => b.ready?.()));
       const router =
         routerChanged || old === null
           ? new Router(

@@ -57,6 +57,8 @@ export interface PickContext {
   consumerId: string | null;
   /** Peers that failed earlier in this request; a balancer should avoid them when it can. */
   tried: readonly Peer[];
+  /** Output of pick (hash_on = cookie): a Set-Cookie value the proxy adds to the response. */
+  setCookie?: string | null;
 }
 
 /** Health of one target as the status API reports it (Kong's values). */
@@ -79,6 +81,10 @@ export interface Balancer {
   release?(peer: Peer): void;
   /** Stops active health checks when the balancer is replaced. */
   close?(): void;
+  /** Resolves once targets' first DNS resolution finished; the engine waits for it before swapping. */
+  ready?(): Promise<void>;
+  /** Upstream-level health (`?balancer_health=1`). */
+  balancerHealth?(): TargetHealth['health'];
 }
 
 /** Builds a balancer from an upstream entity and its targets. */

@@ -71,6 +71,8 @@ function errorCode(err: unknown): string {
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private peer: Peer | null = null;
+  /** The peer of the attempt in flight, until the balancer is told it ended (least-connections). */
+  private active: Peer | null = null;
   private readonly tried: Peer[] = [];
   private attempts = 0;
   private sentAt = 0;
@@ -84,7 +86,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (!this.finished) {
         this.finished = true;
         this.controller?.abort(new Error('client closed the connection'));
-        this.report('failure');
+        this.release();
         x.done(499, this.peer, this.upstreamLatency, null);
       }
     });
@@ -106,6 +108,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     if (peer === null) return this.fail(503, KONG_MESSAGES.noPeer);
     this.peer = peer;
+    this.active = peer;
     if (!x.preserveHost) {
       const defaultPort = x.plan.protocol === 'https' ? 443 : 80;
       x.headers[x.hostIndex] =
@@ -152,7 +155,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (x.session.filtersBody) delete headers['content-length'];
     }
     this.report(status >= 500 ? 'failure' : 'success', status);
-    if (!x.res.destroyed) x.res.writeHead(status, headers as Record<string, string | string[]>);
+    const cookie = x.pick.setCookie;
+    if (cookie) {
+      const prior = headers['set-cookie'];
+      headers['set-cookie'] =
+        prior === undefined ? cookie : [...(Array.isArray(prior) ? prior : [String(prior)]), cookie];
+    }
+    if (x.res.destroyed) return;
+    try {
+      x.res.writeHead(status, headers as Record<string, string | string[]>);
+    } catch {
+      // Node refuses header values with control characters; such a response is invalid: Kong's 502.
+      this.responded = false;
+      this.finished = true;
+      this.controller?.abort(new Error('invalid upstream response headers'));
+      sendKongError(x.res, 502, KONG_MESSAGES.badGateway, x.server);
+      x.done(502, this.peer, this.upstreamLatency, null);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -171,11 +190,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (tail.length > 0) x.res.write(tail);
     }
     this.finished = true;
+    this.release();
     x.res.end();
     x.done(x.res.statusCode, this.peer, this.upstreamLatency, Math.round(this.sentAt - x.startedAt));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.release();
     if (this.finished) return;
     const code = errorCode(err);
     const timeout = TIMEOUT_ERRORS.has(code);
@@ -202,6 +223,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (code === 'HG_ERR_BODY_TOO_LARGE') this.fail(413, KONG_MESSAGES.bodyTooLarge);
     else if (timeout) this.fail(504, KONG_MESSAGES.timeout);
     else this.fail(502, KONG_MESSAGES.badGateway);
+  }
+
+  private release(): void {
+    if (this.active !== null) {
+      this.x.balancer?.release?.(this.active);
+      this.active = null;
+    }
   }
 
   private report(outcome: 'success' | 'failure' | 'timeout', status?: number): void {

@@ -90,6 +90,16 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
 
   const servers: http.Server[] = [];
   const addresses: { host: string; port: number }[] = [];
+  const closeAll = (): Promise<void> =>
+    Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    ).then(() => undefined);
   for (const addr of input.listen) {
     const srv = http.createServer((req, res) => {
       route(req, res).catch((err: unknown) => {
@@ -99,13 +109,18 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
       });
     });
     srv.on('clientError', (_err, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen({ host: addr.host, port: addr.port }, () => {
-        srv.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ host: addr.host, port: addr.port }, () => {
+          srv.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      await closeAll();
+      throw err;
+    }
     servers.push(srv);
     const a = srv.address() as AddressInfo;
     addresses.push({ host: a.address, port: a.port });
@@ -113,15 +128,7 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
   return {
     addresses,
     async close() {
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((r) => {
-              s.closeAllConnections();
-              s.close(() => r());
-            }),
-        ),
-      );
+      await closeAll();
       registry.clear();
     },
   };

@@ -54,6 +54,9 @@ export function answerUpstreams(
     for (const h of balancer?.health?.() ?? []) health.set(h.id, h);
     const rows = targets.map((t) => ({ ...t, health: health.get(t.id)?.health ?? 'HEALTHCHECKS_OFF' }));
     if (query.get('balancer_health') === '1') {
+      const own = balancer?.balancerHealth?.();
+      if (own !== undefined)
+        return { status: 200, body: { data: { id: upstream.id, health: own }, next: null } };
       const states = rows.filter((r) => Number((r as ConfigEntity).weight ?? 100) > 0).map((r) => r.health);
       const anyChecks = states.some((s) => s !== 'HEALTHCHECKS_OFF');
       const healthy = states.some((s) => s === 'HEALTHY' || s === 'HEALTHCHECKS_OFF');
