@@ -62,6 +62,13 @@ CREATE TABLE hg_changes (
   changes      json NOT NULL,
   committed_at timestamptz NOT NULL DEFAULT now()
 );
+
+CREATE TABLE hg_records (
+  namespace text NOT NULL,
+  id        text COLLATE "C" NOT NULL,
+  value     json NOT NULL,
+  PRIMARY KEY (namespace, id)
+);
 `;
 
 /** Every migration of this build, in order. */
