@@ -3,7 +3,9 @@ import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
 import { createClusterMetrics } from '../control-plane/status/cluster-metrics.js';
 import { registerClusteringRoutes } from '../control-plane/status/clustering-routes.js';
-import { createDataPlaneRegistry } from '../control-plane/status/data-plane-registry.js';
+import { createDataPlaneRegistry, type DataPlaneRow } from '../control-plane/status/data-plane-registry.js';
+import type { RecordTable } from '../control-plane/store/store.js';
+import { errorMessage } from '../../shared/errors.js';
 import { startClusterListener } from '../control-plane/sync/cluster-listener.js';
 import type { ConfigSource } from '../control-plane/sync/config-source.js';
 import { startControlPlane } from '../control-plane/start-control-plane.js';
@@ -11,7 +13,7 @@ import { systemClock } from '../protocol/clock.js';
 import type { RunningNode } from '../start-node.js';
 import { adminMetricsRoute } from './admin-metrics-route.js';
 import { clusterTlsPolicyFromConf } from './cluster-tls.js';
-import { exportForDataPlanes } from './config-export.js';
+import { exportForDataPlanes, type ExportedConfig } from './config-export.js';
 import { loadedPlugins } from './plugin-inventory.js';
 import { listenerAddresses } from './listener-addresses.js';
 
@@ -21,11 +23,23 @@ import { listenerAddresses } from './listener-addresses.js';
  */
 export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise<RunningNode> {
   const tls = clusterTlsPolicyFromConf(conf);
+  // DP rows live in the store's side table so a restarted CP still lists its DPs (as disconnected until
+  // they reconnect). The table exists once the store is open; the registry loads it in start() below.
+  let rows: RecordTable<DataPlaneRow> | null = null;
+  const table = (): RecordTable<DataPlaneRow> => {
+    if (rows === null) throw new Error('data-plane rows read before the store was opened');
+    return rows;
+  };
   const dataPlanes = createDataPlaneRegistry({
     purgeDelaySeconds: conf.cluster_data_plane_purge_delay,
     clock: systemClock,
+    store: {
+      load: () => table().load(),
+      put: (row) => table().put(row.id, row),
+      delete: (id) => table().delete(id),
+    },
+    onStoreError: (err) => logger.warn({ err: errorMessage(err) }, 'unable to persist data plane status row'),
   });
-  await dataPlanes.start();
   const registry = new Registry();
   const metrics = createClusterMetrics(registry, dataPlanes);
   const cp = await startControlPlane(conf, logger, {
@@ -33,14 +47,22 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
       (app) => registerClusteringRoutes(app, { role: conf.role, dataPlanes }),
       adminMetricsRoute(registry),
     ],
-  }).catch((err: unknown) => {
-    dataPlanes.stop();
-    throw err;
   });
+  try {
+    rows = cp.store.records<DataPlaneRow>('data_planes');
+    await dataPlanes.start();
+  } catch (err) {
+    await cp.close();
+    throw err;
+  }
+  // The export is hashed once per config version, however many pushes or DPs ask for it.
+  let exported: ExportedConfig | null = null;
   const source: ConfigSource = {
     snapshot: async () => {
-      const { config, hashes } = exportForDataPlanes(await cp.store.snapshot());
-      return { config, hashes };
+      if (exported === null || exported.version !== (await cp.store.version())) {
+        exported = exportForDataPlanes(await cp.store.snapshot());
+      }
+      return { config: exported.config, hashes: exported.hashes };
     },
     onChange: (listener) => cp.store.onChange(() => listener()),
   };
