@@ -1,6 +1,9 @@
 import { available, type Address } from './address.js';
 import type { PickContext } from './balancer.js';
 
+// 160 points per default-weight address keeps key shares within a few percent of the weights.
+const POINTS_PER_WEIGHT = 1.6;
+
 /** FNV-1a 32-bit with a murmur3 finaliser (spreads nearby keys over the whole ring). */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
@@ -17,11 +20,13 @@ export function hash32(s: string): number {
 }
 
 /**
- * A consistent-hashing continuum of about `slots` points (Kong's upstream `slots`), each address
- * owning points in proportion to its weight, placed by hashing "ip:port index". A key maps to the
+ * A ketama-style consistent-hashing continuum: each address owns POINTS_PER_WEIGHT points per unit
+ * of weight (160 for the default weight 100), placed by hashing "ip:port index". A key maps to the
  * first point at or after its hash; because an address's points do not depend on the others,
- * removing one address only remaps the keys that were on its points (about 1/n of them). When the
- * owner is unhealthy or already tried, the walk continues to the next points' owners.
+ * removing one address only remaps the keys that were on its points (about 1/n of them). Kong's
+ * `slots` bounds the continuum: only when the points would exceed it are all counts scaled down
+ * (which then moves more keys). When the owner is unhealthy or already tried, the walk continues
+ * to the next points' owners.
  */
 export class ConsistentHashing {
   private points = new Uint32Array(0);
@@ -38,9 +43,10 @@ export class ConsistentHashing {
   update(addresses: readonly Address[]): void {
     const live = addresses.filter((a) => a.weight > 0);
     const total = live.reduce((s, a) => s + a.weight, 0);
+    const perWeight = Math.min(POINTS_PER_WEIGHT, this.slots / Math.max(1, total));
     const entries: { h: number; a: Address }[] = [];
     for (const a of live) {
-      const n = Math.max(1, Math.round((this.slots * a.weight) / total));
+      const n = Math.max(1, Math.round(a.weight * perWeight));
       const base = `${a.peer.host}:${a.peer.port} `;
       for (let i = 0; i < n; i++) entries.push({ h: hash32(base + i), a });
     }
