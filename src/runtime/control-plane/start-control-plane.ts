@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
 import { ENTITY_DEFINITIONS } from '../config/entities/index.js';
 import { ConfError } from '../errors.js';
+import { loadOrCreateNodeId } from '../node-id.js';
 import type { RouteModule } from './admin/admin-app.js';
 import { startAdminServer, type AdminAddress } from './admin/admin-server.js';
 import { kongEntityModel } from './admin/entity-model.js';
@@ -27,22 +27,6 @@ export interface ControlPlane {
 export interface StartControlPlaneOptions {
   /** Admin API route modules registered on every listener, e.g. `/clustering/*`. */
   adminModules?: readonly RouteModule[];
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The node's id, persisted in `<prefix>/node.id` so it survives restarts (Kong keeps `kong.id`). */
-export function loadOrCreateNodeId(prefix: string): string {
-  const path = join(prefix, 'node.id');
-  try {
-    const existing = readFileSync(path, 'utf8').trim();
-    if (UUID_RE.test(existing)) return existing.toLowerCase();
-  } catch {
-    // absent or unreadable: a new id is written below
-  }
-  const id = randomUUID();
-  writeFileSync(path, `${id}\n`, { mode: 0o644 });
-  return id;
 }
 
 /**
@@ -69,7 +53,7 @@ export async function startControlPlane(
     });
   }
   mkdirSync(conf.prefix, { recursive: true });
-  const nodeId = loadOrCreateNodeId(conf.prefix);
+  const nodeId = loadOrCreateNodeId(conf.prefix, logger);
   const store = await openLmdbStore({
     path: join(conf.prefix, STORE_DIRECTORY),
     mapSize: conf.lmdb_map_size,

@@ -8,7 +8,7 @@ import { HYBRIDGATE_VERSION } from '../../version.js';
 import { configCachePath, openConfigCache } from '../cache/config-cache.js';
 import { createConfigApplier, type ConfigSink, type ConfigValidator } from './config-applier.js';
 import { createCpClient, type CpLinkState } from './cp-client.js';
-import { loadOrCreateNodeId } from './node-id.js';
+import { loadOrCreateNodeId } from '../../node-id.js';
 import type { KnownFields } from './strip-unknown-nulls.js';
 
 /** The conf properties DP sync reads. */

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../../shared/logger.js';
+import type { Logger } from '../shared/logger.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The DP's node id: a UUID kept in `<prefix>/node.id` so a restarted DP keeps its row on the CP
- * (Kong keeps it in `<prefix>/kong.id`). A missing or mangled file gets a fresh id, written atomically.
+ * (Kong keeps it in `<prefix>/kong.id`; CP and DP alike). A missing or mangled file gets a fresh id, written atomically.
  */
 export function loadOrCreateNodeId(prefix: string, logger: Logger): string {
   const file = join(prefix, 'node.id');
