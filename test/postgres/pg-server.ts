@@ -155,8 +155,9 @@ export async function startPgServer(): Promise<PgServer> {
       break;
     } catch (err) {
       if (attempt >= 2) {
+        const log = serverLog();
         rmSync(dir, { recursive: true, force: true });
-        throw new Error(`postgres did not start: ${(err as Error).message}\n${serverLog()}`);
+        throw new Error(`postgres did not start: ${(err as Error).message}\n${log}`, { cause: err });
       }
     }
   }

@@ -39,3 +39,14 @@ export async function dropSchema(server: PgServer, schema: string): Promise<void
     await c.end();
   }
 }
+
+/** Polls `cond` until it is truthy or `timeoutMs` passes (no fixed sleeps). */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,4 +1,3 @@
-import { errorMessage } from '../../../../shared/errors.js';
 import { DbError } from '../../../errors.js';
 import { databaseError } from '../store-errors.js';
 
@@ -37,14 +36,16 @@ const UNAVAILABLE_MESSAGES = [
 
 /** Whether `err` says the database is unreachable rather than that a statement failed. */
 export function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  // Duck-typed on purpose: errors made by Node's net module may come from another realm (jest's vm).
+  if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) return true;
   }
   const nested = (err as { errors?: unknown }).errors;
   if (Array.isArray(nested) && nested.some(isUnavailable)) return true; // AggregateError (IPv4 + IPv6)
-  return UNAVAILABLE_MESSAGES.some((re) => re.test(err.message));
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message));
 }
 
 /** The typed error for a failure while doing `action` (e.g. `reading services`). */
@@ -65,10 +66,11 @@ export function toDbError(err: unknown, action: string): Error {
 }
 
 function describe(err: unknown): string {
-  const msg = errorMessage(err);
+  const own = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  const msg = typeof own === 'string' ? own : String(err);
   if (msg) return msg;
   const nested = (err as { errors?: unknown }).errors;
-  if (Array.isArray(nested) && nested.length > 0) return nested.map(errorMessage).join('; ');
+  if (Array.isArray(nested) && nested.length > 0) return nested.map((e) => describe(e)).join('; ');
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'unknown error';
 }

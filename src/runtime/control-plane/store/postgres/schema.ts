@@ -76,6 +76,7 @@ export const MIGRATIONS: readonly Migration[] = [{ name: '000_base', up: BASE }]
 
 /** The tables `migrations reset` drops (schema_meta last: it marks the database as bootstrapped). */
 export const OWNED_TABLES = [
+  'hg_records',
   'hg_changes',
   'hg_refs',
   'hg_unique_keys',
