@@ -58,12 +58,12 @@ export async function startControlPlane(
     path: join(conf.prefix, STORE_DIRECTORY),
     mapSize: conf.lmdb_map_size,
     definitions: ENTITY_DEFINITIONS,
-    logger: logger.child({ component: 'store' }),
+    logger: logger.child({ subsystem: 'store' }),
   });
   try {
     const admin = await startAdminServer({
       conf,
-      logger: logger.child({ component: 'admin-api' }),
+      logger: logger.child({ subsystem: 'admin-api' }),
       store,
       model: kongEntityModel(conf.plugins),
       nodeId,

@@ -72,7 +72,7 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     source,
     dataPlanes,
     metrics,
-    logger: logger.child({ component: 'clustering' }),
+    logger: logger.child({ subsystem: 'clustering' }),
     cpPlugins: new Map(loadedPlugins(conf).map((p) => [p.name, p.version])),
     maxPayload: conf.cluster_max_payload,
     pingIntervalSeconds: conf.cluster_ping_interval,

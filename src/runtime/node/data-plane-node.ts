@@ -29,7 +29,7 @@ export async function startDataPlaneNode(conf: Conf, logger: Logger): Promise<Ru
     const sync = await startDataPlaneSync({
       conf,
       tls,
-      logger: logger.child({ component: 'clustering' }),
+      logger: logger.child({ subsystem: 'clustering' }),
       sink: {
         apply: async (config, hashes) => {
           const result = await dp.engine.apply(config as unknown as DataPlaneConfig, {
@@ -57,6 +57,9 @@ export async function startDataPlaneNode(conf: Conf, logger: Logger): Promise<Ru
       },
       plugins: loadedPlugins(conf),
       processConf: redactConf(conf),
+      // Test-only: lets multi-process suites run a DP that reports another version (a newer minor to
+      // be refused, an older one to write a cache with another tag). Unset in production.
+      version: process.env.HYBRIDGATE_TEST_REPORTED_VERSION || undefined,
     });
     return {
       role: conf.role,

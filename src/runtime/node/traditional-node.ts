@@ -25,7 +25,7 @@ export async function startTraditionalNode(conf: Conf, logger: Logger): Promise<
     await cp.close();
     throw err;
   }
-  const log = logger.child({ component: 'config-feed' });
+  const log = logger.child({ subsystem: 'config-feed' });
   let appliedVersion = -1;
   let running: Promise<void> | null = null;
   let again = false;
