@@ -40,9 +40,9 @@ export interface PickContext {
 }
 
 /**
- * Outcome of one proxied attempt, for passive health checks: 'success' with the upstream's status
- * (a status listed in passive.unhealthy.http_statuses still counts as a failure), 'failure' for a TCP
- * error, 'timeout' for a connect/read/write timeout.
+ * Outcome of one proxied attempt, for passive health checks. When report() gets a status, the status
+ * decides (passive healthy/unhealthy http_statuses), whatever the outcome word; without one,
+ * 'failure' is a TCP error and 'timeout' a connect/read/write timeout.
  */
 export type Outcome = 'success' | 'failure' | 'timeout';
 

@@ -197,7 +197,8 @@ describe('passive health checks', () => {
     b.report(peerA, 'failure');
     expect(b.health()[0]!.health).toBe('HEALTHY');
     b.report(peerA, 'success', 500);
-    b.report(peerA, 'success', 503);
+    b.report(peerA, 'failure', 404); // not in passive unhealthy statuses: ignored, even called a failure
+    b.report(peerA, 'failure', 503);
     expect(b.health()[0]!.health).toBe('UNHEALTHY');
     expect(new Set(Array.from({ length: 6 }, () => b.pick(ctx())!.host))).toEqual(new Set(['10.0.0.2']));
     b.report({ host: '10.0.0.2', port: 80 }, 'timeout');

@@ -107,10 +107,13 @@ export class HealthChecker {
   /** Passive input from the proxy: an upstream status, a TCP failure or a timeout. */
   report(entry: HealthEntry, outcome: 'success' | 'failure' | 'timeout', status?: number): void {
     if (this.off) return;
+    // A response status decides by the passive status lists whatever the outcome word says (a proxy
+    // may call a 5xx a 'failure'); without a status, the outcome is a TCP failure or a timeout.
     let event: Event | null;
-    if (outcome === 'failure') event = 'tcp_failure';
+    if (status !== undefined) event = classify(this.config.passive, status);
+    else if (outcome === 'failure') event = 'tcp_failure';
     else if (outcome === 'timeout') event = 'timeout';
-    else event = status === undefined ? 'success' : classify(this.config.passive, status);
+    else event = 'success';
     if (event !== null) this.apply(entry, event, this.config.passive);
   }
 

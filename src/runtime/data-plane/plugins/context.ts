@@ -114,6 +114,7 @@ export interface RequestTimings {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const EMPTY = Buffer.alloc(0);
 
 /** Per-request state for one proxied request; created by the proxy, passed to every phase. */
 export class RequestContext {
@@ -206,10 +207,11 @@ export class RequestContext {
 
   /**
    * Short-circuits the request (Kong's `kong.response.exit`): an object body is sent as JSON, a
-   * string or buffer as is. The runner stops the current phase; later phases still run on the exit.
+   * string or buffer as is, no body as an empty one. The runner stops the current phase; later phases still run on the exit.
    */
   exit(status: number, body?: unknown, headers?: Record<string, string>): void {
-    let buf: Buffer | null = null;
+    // No body means an empty one (Kong's exit sends no default message; kong.response.error does).
+    let buf: Buffer = EMPTY;
     const h: Record<string, string> = {};
     if (headers !== undefined) for (const k of Object.keys(headers)) h[k.toLowerCase()] = headers[k]!;
     if (Buffer.isBuffer(body)) buf = body;

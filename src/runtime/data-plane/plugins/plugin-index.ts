@@ -94,7 +94,11 @@ export function buildPluginIndex(
   opts: PluginIndexOptions = {},
 ): PluginIndex {
   const handlers = opts.handlers ?? BUNDLED_HANDLERS;
-  const enabled = new Set(enabledPlugins);
+  // Kong's `plugins = bundled` stands for every handler this build ships (the conf loader expands it
+  // too; callers passing raw conf values still get the right set).
+  const enabled = new Set(
+    [...enabledPlugins].flatMap((n) => (n === 'bundled' ? Object.keys(handlers) : [n])),
+  );
   const consumers = opts.consumers ?? buildConsumerLookup(config);
   const env: PrepareEnv = { consumers, now: opts.now ?? Date.now };
   const skipped: { id: string; name: string; reason: string }[] = [];

@@ -78,5 +78,5 @@ export async function runRequest(
 
 /** The JSON body of an exit, or undefined. */
 export function exitJson(ctx: RequestContext): unknown {
-  return ctx.exited?.body ? JSON.parse(ctx.exited.body.toString('utf8')) : undefined;
+  return ctx.exited?.body?.length ? JSON.parse(ctx.exited.body.toString('utf8')) : undefined;
 }

@@ -1,0 +1,171 @@
+/**
+ * The bundled plugins through the real data plane (startDataPlane): a real proxy listener, a real
+ * upstream on loopback, config applied through the engine as the CP or declarative loader would.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { request } from 'undici';
+import type { Conf } from '../../config/conf/types.js';
+import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
+
+interface Seen {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+let upstream: http.Server;
+let upstreamPort = 0;
+const seen: Seen[] = [];
+let dp: RunningDataPlane;
+let proxy = '';
+let prefix = '';
+
+const listen = (port = 0) => ({
+  host: '127.0.0.1',
+  port,
+  ssl: false,
+  http2: false,
+  proxyProtocol: false,
+  reusePort: false,
+  backlog: null,
+});
+
+beforeAll(async () => {
+  upstream = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+      res.end(JSON.stringify({ hello: 'world', secret: 's' }));
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+  prefix = mkdtempSync(join(tmpdir(), 'hg-plugins-e2e-'));
+  const conf = {
+    role: 'data_plane',
+    prefix,
+    plugins: ['bundled'],
+    proxy_listen: [listen()],
+    status_listen: [listen()],
+    ssl_cert: [],
+    ssl_cert_key: [],
+    trusted_ips: [],
+    real_ip_header: 'X-Real-IP',
+    headers: ['server_tokens'],
+    nginx_http_client_max_body_size: 0,
+    upstream_keepalive_pool_size: 16,
+    upstream_keepalive_max_requests: 1000,
+    upstream_keepalive_idle_timeout: 60,
+  } as unknown as Conf;
+  dp = await startDataPlane(conf, pino({ level: 'silent' }));
+  proxy = `http://127.0.0.1:${dp.addresses.proxy[0]!.port}`;
+  const applied = await dp.engine.apply({
+    services: [{ id: 's1', name: 'svc', host: '127.0.0.1', port: upstreamPort, protocol: 'http' }],
+    routes: [
+      { id: 'r-auth', name: 'auth', paths: ['/auth'], service: { id: 's1' } },
+      { id: 'r-open', name: 'open', paths: ['/open'], service: { id: 's1' } },
+    ],
+    consumers: [{ id: 'c1', username: 'alice' }],
+    keyauth_credentials: [{ id: 'k1', key: 'alice-key', consumer: { id: 'c1' } }],
+    plugins: [
+      { id: 'p-ka', name: 'key-auth', route: { id: 'r-auth' }, config: { hide_credentials: true } },
+      {
+        id: 'p-rl',
+        name: 'rate-limiting',
+        route: { id: 'r-auth' },
+        config: { minute: 2, limit_by: 'consumer' },
+      },
+      {
+        id: 'p-cors',
+        name: 'cors',
+        route: { id: 'r-open' },
+        config: { origins: ['https://app.test'], max_age: 60 },
+      },
+      {
+        id: 'p-rt',
+        name: 'request-transformer',
+        route: { id: 'r-open' },
+        config: { add: { headers: ['x-added:1'] } },
+      },
+      {
+        id: 'p-rst',
+        name: 'response-transformer',
+        route: { id: 'r-open' },
+        config: { remove: { json: ['secret'] } },
+      },
+      { id: 'p-cid', name: 'correlation-id', config: { echo_downstream: true } },
+    ],
+  });
+  expect(applied.applied).toBe(true);
+});
+
+afterAll(async () => {
+  await dp?.close(1000);
+  upstream.closeAllConnections();
+  await new Promise<void>((r) => upstream.close(() => r()));
+  rmSync(prefix, { recursive: true, force: true });
+});
+
+async function call(path: string, opts: { method?: string; headers?: Record<string, string> } = {}) {
+  const r = await request(`${proxy}${path}`, {
+    method: (opts.method ?? 'GET') as 'GET',
+    headers: opts.headers ?? {},
+  });
+  return { status: r.statusCode, headers: r.headers, text: await r.body.text() };
+}
+
+describe('bundled plugins through the proxy', () => {
+  it('key-auth rejects, then authenticates and identifies the consumer upstream; rate-limiting counts', async () => {
+    const none = await call('/auth/x');
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.text)).toEqual({ message: 'No API key found in request' });
+    expect(none.headers['www-authenticate']).toBe('Key realm="kong"');
+
+    const before = seen.length;
+    const ok = await call('/auth/x', { headers: { apikey: 'alice-key' } });
+    expect(ok.status).toBe(200);
+    const up = seen[before]!;
+    expect(up.headers['x-consumer-username']).toBe('alice');
+    expect(up.headers['x-consumer-id']).toBe('c1');
+    expect(up.headers.apikey).toBeUndefined();
+    expect(ok.headers['x-ratelimit-limit-minute']).toBe('2');
+    expect(ok.headers['x-ratelimit-remaining-minute']).toBe('1');
+    expect(ok.headers['kong-request-id']).toBeDefined();
+
+    expect((await call('/auth/x', { headers: { apikey: 'alice-key' } })).status).toBe(200);
+    const limited = await call('/auth/x', { headers: { apikey: 'alice-key' } });
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(limited.text)).toEqual({ message: 'API rate limit exceeded' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('cors answers preflights without reaching the upstream', async () => {
+    const before = seen.length;
+    const pre = await call('/open/x', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.test', 'access-control-request-method': 'PUT' },
+    });
+    expect(pre.status).toBe(200);
+    expect(pre.headers['access-control-allow-origin']).toBe('https://app.test');
+    expect(pre.headers['access-control-max-age']).toBe('60');
+    expect(seen.length).toBe(before);
+  });
+
+  it('transforms the upstream request and the JSON response, with CORS headers on the response', async () => {
+    const before = seen.length;
+    const r = await call('/open/x', { headers: { origin: 'https://app.test' } });
+    expect(r.status).toBe(200);
+    expect(seen[before]!.headers['x-added']).toBe('1');
+    expect(JSON.parse(r.text)).toEqual({ hello: 'world' });
+    expect(r.headers['access-control-allow-origin']).toBe('https://app.test');
+    expect(r.headers['x-upstream']).toBe('yes');
+  });
+});
