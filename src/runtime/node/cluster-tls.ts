@@ -1,20 +1,82 @@
-import type { Conf } from '../config/conf/types.js';
+import { readFileSync } from 'node:fs';
+import { createLogger, type Logger } from '../../shared/logger.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Conf, PemValue } from '../config/conf/types.js';
 import { ConfError } from '../errors.js';
+import { createOcspChecker } from '../pki/ocsp-checker.js';
+import { createPkiTlsPolicy, type RevocationCheck } from '../protocol/tls-policy-pki.js';
+import { createReloadingTlsPolicy } from '../protocol/reloading-tls-policy.js';
 import { createSharedTlsPolicy, type ClusterTlsPolicy } from '../protocol/tls-policy.js';
 
+/** Options of clusterTlsPolicyFromConf (all optional so start-node keeps its one-argument call). */
+export interface ClusterTlsOptions {
+  logger?: Logger;
+  /** `telemetry` takes cluster_telemetry_server_name first for the DP's SNI and name check. */
+  channel?: 'cluster' | 'telemetry';
+  /** Fallback poll of the certificate files (default 5000 ms; tests shorten it). */
+  pollIntervalMs?: number;
+  /** Reuse one OCSP checker (and its cache) across the cluster and telemetry listeners. */
+  revocation?: RevocationCheck | null;
+}
+
+/** The PEM of a value as it is on disk now (the conf loader's copy for inline values). */
+function currentPem(v: PemValue, field: string): string {
+  if (v.path === null) return v.pem;
+  try {
+    return readFileSync(v.path, 'utf8');
+  } catch (err) {
+    throw new ConfError(`${field}: file ${v.path} cannot be read (${errorMessage(err)})`, { field });
+  }
+}
+
+/** The name a DP expects on the CP certificate (issue 5: cluster_server_name, else the CP's host). */
+export function expectedServerName(conf: Conf, channel: 'cluster' | 'telemetry' = 'cluster'): string {
+  if (channel === 'telemetry') {
+    return conf.cluster_telemetry_server_name ?? conf.cluster_server_name ?? conf.cluster_telemetry_endpoint.host;
+  }
+  return conf.cluster_server_name ?? conf.cluster_control_plane.host;
+}
+
+/** The OCSP check of a control plane for cluster_ocsp (null when off, on DPs and in shared mode). */
+export function revocationFromConf(conf: Conf, logger: Logger): RevocationCheck | null {
+  if (conf.role !== 'control_plane' || conf.cluster_mtls !== 'pki' || conf.cluster_ocsp === 'off') return null;
+  return createOcspChecker({ mode: conf.cluster_ocsp, logger: logger.child({ subsystem: 'ocsp' }) });
+}
+
 /**
- * The TLS policy of the cluster connection for `cluster_mtls`. Shared mode: both sides present the one
- * `cluster_cert` and accept only it (seed 002). PKI mode is tracked by its own issue and refused here
- * with a clear error rather than half-working.
+ * The TLS policy of the cluster (or telemetry) connection for `cluster_mtls`. Shared mode: both sides
+ * present the one cluster_cert and accept only it. PKI mode: CA-issued certificates checked against
+ * cluster_ca_cert (a root), EKU, server name and, on a CP, cluster_ocsp. When any of the files has a
+ * path, the policy reloads them on change. Throws ConfError/PkiError for unusable material.
  */
-export function clusterTlsPolicyFromConf(conf: Conf): ClusterTlsPolicy {
-  if (conf.cluster_cert === null || conf.cluster_cert_key === null) {
+export function clusterTlsPolicyFromConf(conf: Conf, opts: ClusterTlsOptions = {}): ClusterTlsPolicy {
+  const certV = conf.cluster_cert;
+  const keyV = conf.cluster_cert_key;
+  if (certV === null || keyV === null) {
     throw new ConfError('cluster_cert and cluster_cert_key are required for clustering', { role: conf.role });
   }
-  if (conf.cluster_mtls === 'pki') {
-    throw new ConfError('cluster_mtls = pki is not available in this build yet (expected shared)', {
-      cluster_mtls: conf.cluster_mtls,
+  const caV = conf.cluster_ca_cert;
+  const logger = opts.logger ?? createLogger({ component: 'clustering', level: 'info' });
+  if (conf.cluster_mtls === 'pki' && conf.role === 'control_plane' && caV === null) {
+    throw new ConfError('cluster_ca_cert is required when role = control_plane and cluster_mtls = pki', {
+      field: 'cluster_ca_cert',
     });
   }
-  return createSharedTlsPolicy(conf.cluster_cert.pem, conf.cluster_cert_key.pem);
+  const revocation = opts.revocation !== undefined ? opts.revocation : revocationFromConf(conf, logger);
+  const serverName = conf.role === 'data_plane' ? expectedServerName(conf, opts.channel) : undefined;
+  const build = (): ClusterTlsPolicy => {
+    const certPem = currentPem(certV, 'cluster_cert');
+    const keyPem = currentPem(keyV, 'cluster_cert_key');
+    if (conf.cluster_mtls === 'shared') return createSharedTlsPolicy(certPem, keyPem);
+    return createPkiTlsPolicy({
+      certPem,
+      keyPem,
+      caPem: caV === null ? null : currentPem(caV, 'cluster_ca_cert'),
+      serverName,
+      revocation,
+    });
+  };
+  const paths = [certV.path, keyV.path, caV?.path ?? null].filter((p): p is string => p !== null);
+  if (paths.length === 0) return build();
+  return createReloadingTlsPolicy({ build, paths, logger, pollIntervalMs: opts.pollIntervalMs });
 }

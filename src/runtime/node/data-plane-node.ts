@@ -29,7 +29,7 @@ export async function startDataPlaneNode(conf: Conf, logger: Logger): Promise<Ru
     const sync = await startDataPlaneSync({
       conf,
       tls,
-      logger: logger.child({ subsystem: 'clustering' }),
+      logger,
       sink: {
         apply: async (config, hashes) => {
           const result = await dp.engine.apply(config as unknown as DataPlaneConfig, {

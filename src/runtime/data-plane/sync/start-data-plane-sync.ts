@@ -68,7 +68,7 @@ export interface DataPlaneSync {
  */
 export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<DataPlaneSync> {
   const { conf, logger } = opts;
-  const log = logger.child({ subsystem: 'dp-sync' });
+  const log = logger.child({ subsystem: 'clustering' });
   const clock = opts.clock ?? systemClock;
   const version = opts.version ?? HYBRIDGATE_VERSION;
   const nodeId = loadOrCreateNodeId(conf.prefix, log);
