@@ -43,6 +43,15 @@ export interface components {
       renewBefore?: string;
       /** @description Secret that receives tls.crt, tls.key and ca.crt. */
       secretName: string;
+      /** @description Labels and annotations copied onto the Secret cert-manager writes. */
+      secretTemplate?: {
+        annotations?: {
+          [key: string]: string;
+        };
+        labels?: {
+          [key: string]: string;
+        };
+      };
       /** @description Key usages and extended key usages. */
       usages?: (
         | 'signing'
