@@ -1,11 +1,5 @@
 import type { CompiledRoute, RegexPath } from './compile-route.js';
 
-interface TrieNode {
-  children: Map<number, TrieNode> | null;
-  /** Routes having a prefix path that ends at this node. */
-  routes: CompiledRoute[] | null;
-}
-
 /**
  * Receives the routes a lookup reaches. `accept` filters on the cheap categories first so regexes of
  * routes that fail on method/header/sni never run; `offer` gets each full match without allocating.
@@ -17,54 +11,44 @@ export interface CandidateSink {
 }
 
 /**
- * The routes of one host bucket, indexed by path: prefix paths in a character trie (a lookup walks the
- * request path once, whatever the number of routes), regex paths in a list evaluated in order, routes
- * without paths in a list. Built once per config, read-only afterwards.
+ * The routes of one host bucket, indexed by path: prefix paths in one map keyed by the prefix, with
+ * the distinct prefix lengths kept sorted, so a lookup costs one map probe per distinct length (a
+ * handful) whatever the number of routes, and the whole index is a few objects per bucket rather than
+ * a node per character (which made large configs slow through cache misses). Regex paths sit in a
+ * list evaluated in priority order, routes without paths in another. Built once, read-only after.
  */
 export class PathBucket {
-  private readonly root: TrieNode = { children: null, routes: null };
+  private readonly prefixes = new Map<string, CompiledRoute[]>();
+  private lengths: number[] = [];
   private readonly regexRoutes: { cr: CompiledRoute; path: RegexPath }[] = [];
   private readonly pathless: CompiledRoute[] = [];
-  private sealed = false;
 
   /** Adds a compiled route under each of its paths. */
   add(cr: CompiledRoute): void {
     if (cr.prefixPaths.length === 0 && cr.regexPaths.length === 0) this.pathless.push(cr);
-    for (const prefix of cr.prefixPaths) this.insert(prefix, cr);
+    for (const prefix of cr.prefixPaths) {
+      const list = this.prefixes.get(prefix);
+      if (list === undefined) this.prefixes.set(prefix, [cr]);
+      else list.push(cr);
+    }
     for (const path of cr.regexPaths) this.regexRoutes.push({ cr, path });
   }
 
-  private insert(prefix: string, cr: CompiledRoute): void {
-    let node = this.root;
-    for (let i = 0; i < prefix.length; i++) {
-      const c = prefix.charCodeAt(i);
-      node.children ??= new Map();
-      let next = node.children.get(c);
-      if (next === undefined) {
-        next = { children: null, routes: null };
-        node.children.set(c, next);
-      }
-      node = next;
-    }
-    (node.routes ??= []).push(cr);
-  }
-
-  /** Orders regex paths by regex_priority so that the first hits are the likely winners. */
+  /** Orders regex paths by regex_priority and collects the distinct prefix lengths, longest first. */
   seal(): void {
-    if (this.sealed) return;
     this.regexRoutes.sort((a, b) => b.cr.regexPriority - a.cr.regexPriority || a.cr.order - b.cr.order);
-    this.sealed = true;
+    this.lengths = [...new Set([...this.prefixes.keys()].map((p) => p.length))].sort((a, b) => b - a);
   }
 
   /** Offers every route whose path matches `path` (and every pathless route) to `sink`. */
   collect(path: string, sink: CandidateSink): void {
     for (const cr of this.pathless) if (sink.accept(cr)) sink.offer(cr, -1, null, null);
-    let node: TrieNode | undefined = this.root;
-    for (let i = 0; node !== undefined; i++) {
-      if (node.routes !== null)
-        for (const cr of node.routes) if (sink.accept(cr)) sink.offer(cr, i, null, null);
-      if (i >= path.length || node.children === null) break;
-      node = node.children.get(path.charCodeAt(i));
+    const lengths = this.lengths;
+    for (let i = 0; i < lengths.length; i++) {
+      const len = lengths[i]!;
+      if (len > path.length) continue;
+      const routes = this.prefixes.get(len === path.length ? path : path.slice(0, len));
+      if (routes !== undefined) for (const cr of routes) if (sink.accept(cr)) sink.offer(cr, len, null, null);
     }
     for (const { cr, path: rp } of this.regexRoutes) {
       if (!sink.accept(cr)) continue;
