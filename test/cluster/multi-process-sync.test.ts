@@ -1,0 +1,133 @@
+/**
+ * Hybrid mode as processes: `hybridgate start` as a control plane and three data planes on loopback
+ * over real mTLS, real upstreams in this process. Covers what the in-process suite cannot: the store,
+ * Admin API, proxy and cache wired together, and processes that die and come back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cpConfigHash,
+  dataPlaneRows,
+  dpStatus,
+  proxyGet,
+  waitRowsInSync,
+  waitServingEverywhere,
+} from './helpers/cluster-state.js';
+import { adminCall, startUpstream, type Upstream } from './helpers/http.js';
+import {
+  controlPlaneEnv,
+  dataPlaneEnv,
+  removeWorkspaces,
+  startHybridgate,
+  Workspace,
+  type CertFiles,
+  type StartedNode,
+} from './helpers/hybrid-cluster.js';
+import { stopAllNodes } from './helpers/node-process.js';
+
+let ws: Workspace;
+let certs: CertFiles;
+let upstream: Upstream;
+let cp: StartedNode;
+let dps: StartedNode[];
+
+beforeAll(async () => {
+  ws = new Workspace();
+  [certs, upstream] = await Promise.all([ws.genCert('cluster'), startUpstream('alpha')]);
+  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
+  dps = await Promise.all(
+    ['dp1', 'dp2', 'dp3'].map((n) => startHybridgate(n, dataPlaneEnv(ws, n, certs, cp.port('cluster')))),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await stopAllNodes();
+  await upstream?.close();
+  removeWorkspaces();
+});
+
+/** Adds a service on `upstream` and a route on `path` through the CP's Admin API. */
+async function addRoute(admin: number, name: string, path: string, target: Upstream): Promise<void> {
+  await adminCall(admin, 'POST', '/services', { name, url: target.url });
+  await adminCall(admin, 'POST', `/services/${name}/routes`, { name, paths: [path] });
+}
+
+describe('a control plane and three data planes as processes', () => {
+  it('a route added on the CP serves on every DP, and /clustering/data-planes shows all three in sync', async () => {
+    for (const dp of dps) await dp.proc.waitForMsg('connected to control plane');
+    await addRoute(cp.port('admin'), 'alpha', '/alpha', upstream);
+    await waitServingEverywhere(dps, '/alpha', 'alpha');
+
+    const { rows, hash } = await waitRowsInSync(cp, 3);
+    expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(3);
+    // Each DP serves exactly what the CP exported, by its own account too.
+    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(hash);
+    for (const dp of dps) {
+      const applied = dp.proc.linesWith('configuration applied').map((l) => l.config_hash);
+      expect(applied).toContain(hash);
+    }
+  });
+
+  it('CP killed: DPs serve on; restarted and newly provisioned DPs serve from cache; CP back: all converge', async () => {
+    const admin = cp.port('admin');
+    const clusterPort = cp.port('cluster');
+    await addRoute(admin, 'beta', '/beta', upstream);
+    await waitServingEverywhere(dps, '/beta', 'alpha');
+    const { hash: before } = await waitRowsInSync(cp, 3);
+
+    const marks = dps.map((dp) => dp.proc.lines.length);
+    await cp.proc.stop('SIGKILL');
+    await Promise.all(
+      dps.map((dp, i) =>
+        dp.proc.waitForMsg('lost connection to control plane, reconnecting', { fromIndex: marks[i] }),
+      ),
+    );
+    // Zero failures with the CP gone: a bounded run of requests through every DP.
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++)
+      statuses.push((await proxyGet(dps[i % 3]!, i % 2 ? '/alpha' : '/beta')).status);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+    // A DP restarted while the CP is down starts from its cache and serves at once.
+    await dps[1]!.proc.stop('SIGTERM');
+    dps[1] = await startHybridgate('dp2 (restarted)', dps[1]!.env);
+    const loaded = dps[1].proc.linesWith('configuration loaded');
+    expect(loaded.map((l) => [l.source, l.config_hash])).toEqual([['cache', before]]);
+    expect(dps[1].proc.linesWith('found persisted config cache, loading')).toHaveLength(1);
+    expect((await proxyGet(dps[1], '/beta')).status).toBe(200);
+
+    // A new DP provisioned during the outage from a copy of another DP's cache serves too.
+    const cacheDir = join(ws.prefix('dp4'), 'dbless.lmdb');
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    copyFileSync(join(ws.prefix('dp1'), 'dbless.lmdb', 'data.mdb'), join(cacheDir, 'data.mdb'));
+    const dp4 = await startHybridgate('dp4 (copied cache)', dataPlaneEnv(ws, 'dp4', certs, clusterPort));
+    dps.push(dp4);
+    expect(dp4.proc.linesWith('configuration loaded').map((l) => [l.source, l.config_hash])).toEqual([
+      ['cache', before],
+    ]);
+    expect((await proxyGet(dp4, '/alpha')).status).toBe(200);
+    expect((await dpStatus(dp4)).configuration_hash).toBe(before);
+
+    // The CP returns on the same prefix and port: every DP rejoins on its own.
+    const marks2 = dps.map((dp) => dp.proc.lines.length);
+    cp = await startHybridgate(
+      'cp (restarted)',
+      controlPlaneEnv(ws, certs, { adminPort: admin, clusterPort }),
+    );
+    await Promise.all(
+      dps.map((dp, i) => dp.proc.waitForMsg(/^(re)?connected to control plane$/, { fromIndex: marks2[i] })),
+    );
+    // The store survived SIGKILL: the CP exports the same config the DPs run.
+    expect(cpConfigHash(cp)).toBe(before);
+    await addRoute(admin, 'gamma', '/gamma', upstream);
+    await waitServingEverywhere(dps, '/gamma', 'alpha');
+    const { rows, hash: after } = await waitRowsInSync(cp, 4);
+    expect(after).not.toBe(before);
+    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
+    // dp2 kept its node id across its restart: four DPs, four rows, none left behind.
+    expect((await dataPlaneRows(cp)).length).toBe(4);
+    expect(rows).toHaveLength(4);
+  });
+});
