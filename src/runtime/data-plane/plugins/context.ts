@@ -198,6 +198,11 @@ export class RequestContext {
     return this.sharedMap;
   }
 
+  /** Reads the shared map without creating it (header_filter/log paths of plugins that may not have run). */
+  peekShared(key: string): unknown {
+    return this.sharedMap === null ? undefined : this.sharedMap.get(key);
+  }
+
   /** Sets the authenticated consumer and credential (Kong's `kong.client.authenticate`). */
   authenticate(consumer: Entity | null, credential: Entity | null): void {
     this.consumer = consumer;

@@ -56,7 +56,7 @@ export const correlationIdHandler = defineHandler<CorrelationConf>({
     },
     header_filter(ctx, conf) {
       if (!conf.echo || ctx.response === null) return;
-      const id = ctx.shared.get(KEY);
+      const id = ctx.peekShared(KEY);
       if (typeof id === 'string') ctx.response.headers[conf.header] = id;
     },
   },

@@ -139,7 +139,7 @@ export const corsHandler = defineHandler<CorsConf>({
       ctx.exit(200, undefined, out as Record<string, string>);
     },
     header_filter(ctx, conf) {
-      if (ctx.response === null || ctx.shared.get(PREFLIGHT_KEY) === true) return;
+      if (ctx.response === null || ctx.peekShared(PREFLIGHT_KEY) === true) return;
       const out = ctx.response.headers;
       const allowAll = configureOrigin(ctx, conf, out);
       configureCredentials(ctx, conf, allowAll, out);

@@ -125,7 +125,7 @@ export const rateLimitingHandler = defineHandler<RateLimitConf>({
     access: limitRequest,
     header_filter(ctx) {
       if (ctx.exited !== null && ctx.response?.source === 'exit') return;
-      const headers = ctx.shared.get(HEADERS_KEY) as Record<string, string> | undefined;
+      const headers = ctx.peekShared(HEADERS_KEY) as Record<string, string> | undefined;
       if (headers === undefined || ctx.response === null) return;
       for (const k of Object.keys(headers)) ctx.response.headers[k.toLowerCase()] = headers[k];
     },
