@@ -20,6 +20,7 @@ import { childRelations, TxnCore, type Definitions } from '../write-txn.js';
 import { ChangeFeed } from './change-feed.js';
 import { Mirror } from './mirror.js';
 import { assertSchemaCurrent, schemaState } from './migrations.js';
+import type { Migration } from './schema.js';
 import { clientConfig, type PostgresConnection } from './pg-options.js';
 import { isUnavailable, toDbError } from './pg-errors.js';
 import {
@@ -44,6 +45,8 @@ export interface PostgresStoreOptions {
   changeLogSize?: number;
   /** Safety-net poll of the change log, in ms (default 2000). */
   pollIntervalMs?: number;
+  /** The migrations the database must have run (default: this build's; tests pass a newer list). */
+  migrations?: readonly Migration[];
 }
 
 /** The PostgreSQL store: a Store, plus what a control plane needs to ride out a database outage. */
@@ -465,6 +468,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
       connection: opts.connection,
       dbTimeoutS: opts.connection.timeoutMs / 1000,
       lockTimeoutS: 0,
+      ...(opts.migrations ? { migrations: opts.migrations } : {}),
     }),
   );
   const pool = new pg.Pool(clientConfig(opts.connection, 'hybridgate'));
