@@ -169,11 +169,11 @@ describe('postgres migrations from two processes at once', () => {
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     return new Promise((resolve) => {
       proc.on('close', (code) => {
-        let out: ChildResult['out'] = null;
+        let out: ChildResult['out'];
         try {
           out = JSON.parse(stdout.trim()) as ChildResult['out'];
         } catch {
-          out = null;
+          out = null; // the child died before printing: the assertions show its stderr
         }
         resolve({ code, out, stderr });
       });
