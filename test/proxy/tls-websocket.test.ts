@@ -127,6 +127,34 @@ describe('WebSocket passthrough', () => {
     expect(seenHeaders[0]!['x-forwarded-prefix']).toBe('/ws');
   });
 
+  it('upgrades over TLS (wss) on the ssl listener', async () => {
+    const httpServer = http.createServer();
+    const wss = new WebSocketServer({ server: httpServer });
+    wss.on('connection', (ws, req) =>
+      ws.on('message', (m) => ws.send(`tls:${String(m)}:${String(req.headers['x-forwarded-proto'])}`)),
+    );
+    await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close();
+          httpServer.close(() => r());
+        }),
+    );
+    const port = (httpServer.address() as AddressInfo).port;
+    const p = await proxy({ config: simpleConfig(port), defaultCertificate: opensslCert('proxy.local') });
+    const ws = new WebSocket(`wss://127.0.0.1:${p.httpsPort!}/`, { rejectUnauthorized: false });
+    cleanups.push(() => ws.terminate());
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const reply = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))));
+    ws.send('hi');
+    expect(await reply).toBe('tls:hi:https');
+  });
+
   it('answers an upgrade with no matching route with Kong’s 404', async () => {
     const p = await proxy({ config: simpleConfig(1, { paths: ['/only'] }) });
     const ws = new WebSocket(`${p.url.replace('http', 'ws')}/elsewhere`);

@@ -9,8 +9,8 @@ export interface TestCert {
   key: string;
 }
 
-/** Creates an EC P-256 self-signed certificate for `cn` (also as a SAN DNS name). */
-export function opensslCert(cn: string): TestCert {
+/** Creates an EC P-256 self-signed certificate for `cn` (also as a SAN DNS name, plus `extraSan`). */
+export function opensslCert(cn: string, extraSan: string[] = []): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'hg-cert-'));
   try {
     execFileSync(
@@ -28,7 +28,7 @@ export function opensslCert(cn: string): TestCert {
         '-subj',
         `/CN=${cn}`,
         '-addext',
-        `subjectAltName=DNS:${cn}`,
+        `subjectAltName=${[`DNS:${cn}`, ...extraSan].join(',')}`,
         '-keyout',
         join(dir, 'key.pem'),
         '-out',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigBuildError } from './engine-error.js';
 import type { ConfigEntity, ServicePlan } from './types.js';
 import type { RouterService } from '../router/types.js';
@@ -48,6 +49,7 @@ export function buildServicePlans(
       // Kong leaves verification to the global setting when tls_verify is null; ours defaults to on.
       tlsVerify: s.tls_verify !== false,
       ca,
+      caKey: ca === null ? '' : createHash('sha256').update(ca.join('\n')).digest('hex').slice(0, 16),
       hostHeader: typeof upstream?.host_header === 'string' ? upstream.host_header : null,
     });
   }

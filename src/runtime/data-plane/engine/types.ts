@@ -117,6 +117,8 @@ export interface ServicePlan {
   tlsVerify: boolean;
   /** PEM CA bundle from the service's ca_certificates, or null for the system store. */
   ca: string[] | null;
+  /** Digest of `ca` ('' without one): connection pools are keyed by it, so a changed CA gets new pools. */
+  caKey: string;
   /** Upstream `host_header` override, when the upstream sets one. */
   hostHeader: string | null;
 }

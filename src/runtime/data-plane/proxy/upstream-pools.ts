@@ -25,7 +25,7 @@ export class UpstreamPools {
 
   /** The pool for a peer of a service plan, created on first use. */
   get(plan: ServicePlan, peer: Peer, now: number): Pool {
-    const key = `${plan.protocol}|${peer.host}|${peer.port}|${plan.connectTimeout}|${plan.tlsVerify ? 1 : 0}|${plan.ca === null ? '' : plan.service.id}`;
+    const key = `${plan.protocol}|${peer.host}|${peer.port}|${plan.connectTimeout}|${plan.tlsVerify ? 1 : 0}|${plan.caKey}`;
     const hit = this.pools.get(key);
     if (hit !== undefined) {
       hit.lastUsed = now;
