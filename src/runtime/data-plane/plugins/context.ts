@@ -125,6 +125,8 @@ export class RequestContext {
   /** Matched route and service (null before routing, in `certificate`/`rewrite`, or when unmatched). */
   route: Entity | null = null;
   service: Entity | null = null;
+  /** Regex path captures of the matched route (Kong's `uri_captures`): the proxy sets them with the route. */
+  uriCaptures: { unnamed: readonly string[]; named: Readonly<Record<string, string>> } | null = null;
   /** Authenticated consumer and credential (Kong's `kong.client.authenticate`). */
   consumer: Entity | null = null;
   credential: Entity | null = null;

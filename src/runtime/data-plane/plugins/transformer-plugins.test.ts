@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { PluginConfigError } from './plugin-error.js';
 import { prometheusRegistry, setUpstreamHealthProvider } from './prometheus/metrics.js';
 import { runRequest, testContext, testIndex } from './test-context.js';
 
@@ -84,6 +85,34 @@ describe('request-transformer', () => {
     expect(ctx.upstream.method).toBe('GET');
     expect(new URLSearchParams(ctx.upstream.query!).getAll('a')).toEqual(['1', '3']);
     expect(new URLSearchParams(ctx.upstream.query!).get('b')).toBe('2');
+  });
+});
+
+describe('request-transformer templates', () => {
+  it('renders headers, query_params and uri_captures, with defaults', async () => {
+    const index = one('request-transformer', {
+      add: {
+        headers: ['x-user:$(headers["x-user-id"])', 'x-tier:$(query_params.tier or "free")'],
+        querystring: ['id:$(uri_captures.id)'],
+      },
+      replace: { uri: '/items/$(uri_captures[1])' },
+    });
+    const ctx = testContext({ headers: { 'x-user-id': 'u7' } });
+    ctx.uriCaptures = { unnamed: ['42'], named: { id: '42' } };
+    await runRequest(index, ctx);
+    expect(ctx.request.headers['x-user']).toBe('u7');
+    expect(ctx.request.headers['x-tier']).toBe('free');
+    expect(ctx.upstream.query).toBe('id=42');
+    expect(ctx.upstream.path).toBe('/items/42');
+  });
+
+  it('rejects expressions outside the supported subset at config time', () => {
+    expect(() => one('request-transformer', { add: { headers: ['x:$(os.exit())'] } })).toThrow(
+      PluginConfigError,
+    );
+    expect(() => one('request-transformer', { add: { headers: ['x:$(os.exit())'] } })).toThrow(
+      "unsupported template '$(os.exit())'",
+    );
   });
 });
 

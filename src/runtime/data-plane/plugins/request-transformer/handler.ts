@@ -2,13 +2,15 @@
  * request-transformer: rewrites the upstream request's method, URI, headers, query string and body
  * (JSON and url-encoded forms; other bodies pass untouched). Kong's order of targets: http_method
  * (moving a form body into the query string for GET/HEAD/TRACE), uri, headers, query, body.
- * Kong's `$(...)` value templates are not supported: values are literal.
+ * Values may use Kong's templates in the subset ./template.ts supports (headers, query_params,
+ * uri_captures).
  */
 import { requestTransformerSchema } from '../../../plugins/request-transformer/schema.js';
 import { mediaType, parseBody, serializeBody } from '../body-parse.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from '../handler.js';
 import { applyOps, hasOps, opsFrom, type TransformOps } from '../transform-ops.js';
+import { compileTemplate, renderTemplate, type Template } from './template.js';
 
 interface RequestTransformerConf {
   method: string | null;
@@ -16,6 +18,8 @@ interface RequestTransformerConf {
   headers: TransformOps;
   query: TransformOps;
   body: TransformOps | null;
+  /** Compiled templates by raw value; empty when no value uses one (then values are used as is). */
+  templates: ReadonlyMap<string, Template>;
 }
 
 // Request bodies above this are forwarded untouched rather than buffered for a transform.
@@ -47,7 +51,7 @@ function transformQuery(
       q[k] = cur === undefined ? v : ([] as unknown[]).concat(cur, v);
     }
   }
-  applyOps(q, conf.query);
+  applyOps(q, conf.query, valueFor(ctx, conf));
   ctx.upstream.query = new URLSearchParams(toPairs(q)).toString();
 }
 
@@ -65,13 +69,31 @@ async function transformBodyAndQuery(
   transformQuery(ctx, conf, movedToQuery && body.kind === 'form' ? body.value : null);
   if (conf.body === null || body.kind === 'other') return;
   if (movedToQuery && body.kind === 'form') body.value = {};
-  applyOps(body.value, conf.body, body.kind === 'json' ? jsonValue : undefined);
+  applyOps(body.value, conf.body, valueFor(ctx, conf));
   ctx.setUpstreamBody(serializeBody(body));
 }
 
-// Kong stores body values as strings; JSON bodies get them as JSON strings too.
-function jsonValue(_name: string, value: string): unknown {
-  return value;
+// The value converter applyOps calls: renders templated values, passes literal ones through.
+function valueFor(
+  ctx: RequestContext,
+  conf: RequestTransformerConf,
+): ((n: string, v: string) => string) | undefined {
+  if (conf.templates.size === 0) return undefined;
+  return (_name, value) => {
+    const t = conf.templates.get(value);
+    return t === undefined ? value : renderTemplate(t, ctx);
+  };
+}
+
+function collectTemplates(ops: TransformOps[], uri: string | null): Map<string, Template> {
+  const out = new Map<string, Template>();
+  const values = ops.flatMap((o) => [...o.replace, ...o.add, ...o.append].map(([, v]) => v));
+  if (uri !== null) values.push(uri);
+  for (const v of values) {
+    const t = compileTemplate(v);
+    if (t !== null) out.set(v, t);
+  }
+  return out;
 }
 
 /** The request-transformer handler (priority 801, Kong's). */
@@ -82,12 +104,16 @@ export const requestTransformerHandler = defineHandler<RequestTransformerConf>({
   prepare(config) {
     const body = opsFrom(config, 'body', false);
     const replace = config.replace as Record<string, unknown> | undefined;
+    const uri = typeof replace?.uri === 'string' ? replace.uri : null;
+    const headers = opsFrom(config, 'headers', true);
+    const query = opsFrom(config, 'querystring', false);
     return {
       method: typeof config.http_method === 'string' ? config.http_method.toUpperCase() : null,
-      uri: typeof replace?.uri === 'string' ? replace.uri : null,
-      headers: opsFrom(config, 'headers', true),
-      query: opsFrom(config, 'querystring', false),
+      uri,
+      headers,
+      query,
       body: hasOps(body) ? body : null,
+      templates: collectTemplates([headers, query, body], uri),
     };
   },
   phases: {
@@ -99,8 +125,13 @@ export const requestTransformerHandler = defineHandler<RequestTransformerConf>({
           (conf.method === 'GET' || conf.method === 'HEAD' || conf.method === 'TRACE') &&
           mediaType(ctx.header('content-type')) === 'application/x-www-form-urlencoded';
       }
-      if (conf.uri !== null) ctx.upstream.path = conf.uri;
-      if (hasOps(conf.headers)) applyOps(ctx.request.headers as Record<string, unknown>, conf.headers);
+      if (conf.uri !== null) {
+        const t = conf.templates.get(conf.uri);
+        ctx.upstream.path = t === undefined ? conf.uri : renderTemplate(t, ctx);
+      }
+      if (hasOps(conf.headers)) {
+        applyOps(ctx.request.headers as Record<string, unknown>, conf.headers, valueFor(ctx, conf));
+      }
       if (conf.body !== null || movedToQuery) return transformBodyAndQuery(ctx, conf, movedToQuery);
       transformQuery(ctx, conf, null);
     },
