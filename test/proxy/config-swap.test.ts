@@ -25,6 +25,32 @@ function version(v: number, a: TestUpstream, b: TestUpstream): DataPlaneConfig {
 }
 
 describe('config swap under load', () => {
+  it('finishes an in-flight request on the state it started with', async () => {
+    let releaseA: () => void = () => undefined;
+    let arrivedA: () => void = () => undefined;
+    const arrived = new Promise<void>((r) => {
+      arrivedA = r;
+    });
+    const a = await startUpstream('a', (_req, res) => {
+      releaseA = () => res.end('from-a');
+      arrivedA();
+      return true;
+    });
+    const b = await startUpstream('b', (_req, res) => (res.end('from-b'), true));
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const p = await startProxy({ config: version(0, a, b) });
+    cleanups.push(() => p.close());
+    const inFlight = p.fetch('/load');
+    await arrived;
+    expect((await p.engine.apply(version(1, a, b))).applied).toBe(true);
+    expect((await p.fetch('/load')).text).toBe('from-b');
+    releaseA();
+    expect((await inFlight).text).toBe('from-a');
+  });
+
   it('loses no request while the router is replaced repeatedly', async () => {
     const a = await startUpstream('a');
     const b = await startUpstream('b', (req, res) => {

@@ -265,6 +265,11 @@ export function createProxyHandler(
 
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
+      // A client that hung up mid-body is routine (nginx logs 499), not a proxy failure.
+      if (req.destroyed || res.destroyed) {
+        logger.debug({ err: errorMessage(err), url: req.url }, 'client closed the request');
+        return;
+      }
       logger.error({ err: errorMessage(err), url: req.url }, 'proxy request failed');
       if (!res.writableEnded) sendKongError(res, 502, KONG_MESSAGES.badGateway, server);
     });
