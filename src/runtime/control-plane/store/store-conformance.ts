@@ -123,12 +123,13 @@ export function describeStoreConformance(name: string, backend: ConformanceBacke
         );
         expect(await store.get('services', a.id)).toBeNull();
         expect(await store.version()).toBe(0);
+        const own = new Error('caller changed its mind');
         await expect(
           store.transaction(async (tx) => {
             await tx.insert('services', svc('z'));
-            throw new Error('caller changed its mind');
+            throw own;
           }),
-        ).rejects.toThrow('caller changed its mind');
+        ).rejects.toBe(own);
         expect(await store.getByField('services', 'name', 'z')).toBeNull();
       });
 

@@ -73,12 +73,12 @@ export class Mirror implements KvBase {
     return this.kv.entries();
   }
 
-  /** Replaces everything with `entities` at `version` (a full load). */
-  load(version: number, entities: Iterable<{ family: EntityName; entity: Entity }>): void {
+  /** Replaces everything with `config` at `version` (a full load). */
+  load(version: number, config: StoreConfig): void {
     this.kv.clear();
     this.refs.clear();
     this.byFamily.clear();
-    for (const { family, entity } of entities) this.put(family, entity);
+    for (const family of ENTITY_NAMES) for (const entity of config[family] ?? []) this.put(family, entity);
     this.version = version;
   }
 
@@ -94,6 +94,17 @@ export class Mirror implements KvBase {
   /** The entities of `family`, by id. */
   family(family: EntityName): ReadonlyMap<string, Entity> {
     return this.byFamily.get(family) ?? new Map();
+  }
+
+  /** Every entity keyed `family/id`, families in definition order and ids sorted (replaceAll's "before"). */
+  entityMap(): Map<string, Entity> {
+    const out = new Map<string, Entity>();
+    for (const family of ENTITY_NAMES) {
+      const rows = this.byFamily.get(family);
+      if (!rows || !this.defs[family]) continue;
+      for (const id of [...rows.keys()].sort()) out.set(`${family}/${id}`, rows.get(id) as Entity);
+    }
+    return out;
   }
 
   /** The declarative form, as the store's snapshot() builds it (families in order, ids sorted). */

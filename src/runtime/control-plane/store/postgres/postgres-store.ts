@@ -22,7 +22,8 @@ import { Mirror } from './mirror.js';
 import { assertSchemaCurrent, schemaState } from './migrations.js';
 import type { Migration } from './schema.js';
 import { clientConfig, type PostgresConnection } from './pg-options.js';
-import { isUnavailable, toDbError } from './pg-errors.js';
+import { toDbError } from './pg-errors.js';
+import { CallerFailure, inReadSnapshot, PgSession } from './pg-session.js';
 import {
   readChangesSince,
   readEntity,
@@ -31,6 +32,7 @@ import {
   readSnapshot,
   readVersion,
 } from './pg-reads.js';
+import { recordTable } from './pg-records.js';
 import { keepTimestamps, replaceChanges } from './replace-diff.js';
 import { netWrites, writeRows } from './sql-writes.js';
 
@@ -79,13 +81,14 @@ class PgStore implements PostgresStore {
   private stale = false;
   private catching = false;
   private catchAgain = false;
-  private reachable = true;
+  private readonly session: PgSession;
 
   constructor(
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     private readonly opts: PostgresStoreOptions,
     mirror: Mirror,
   ) {
+    this.session = new PgSession(pool, () => this.assertOpen(), opts.logger);
     this.children = childRelations(opts.definitions);
     this.mirror = mirror;
     this.channel = notifyChannel(opts.connection.schema);
@@ -119,57 +122,9 @@ class PgStore implements PostgresStore {
     return ENTITY_NAMES.filter((f) => this.opts.definitions[f] !== undefined);
   }
 
-  /** Runs `fn` on one pooled connection; a connection that failed at the socket is discarded. */
-  private async withClient<T>(action: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.failed(err, action);
-    }
-    let broken = false;
-    try {
-      return await fn(client);
-    } catch (err) {
-      broken = isUnavailable(err);
-      throw this.failed(err, action);
-    } finally {
-      client.release(broken);
-    }
-  }
-
-  /** A consistent read: one REPEATABLE READ snapshot of the database. */
-  private readTxn<T>(action: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(action, async (c) => {
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      try {
-        const out = await fn(c);
-        await c.query('COMMIT');
-        return out;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
-  }
-
-  private failed(err: unknown, action: string): Error {
-    const typed = toDbError(err, action);
-    if (typed instanceof DbError && typed.kind === 'DATABASE_UNAVAILABLE') this.markReachable(false, typed);
-    return typed;
-  }
-
-  private markReachable(ok: boolean, err?: Error): void {
-    if (ok === this.reachable) return;
-    this.reachable = ok;
-    if (ok) this.opts.logger?.info('database reachable again');
-    else this.opts.logger?.warn({ err: err?.message }, 'database unreachable');
-  }
-
   async get(family: EntityName, id: string): Promise<Entity | null> {
     this.assertFamily(family);
-    return this.withClient(`reading ${family}`, (c) => readEntity(c, family, id));
+    return this.session.withClient(`reading ${family}`, (c) => readEntity(c, family, id));
   }
 
   async getByField(family: EntityName, field: string, value: unknown): Promise<Entity | null> {
@@ -177,13 +132,13 @@ class PgStore implements PostgresStore {
     if (!def) throw new TypeError(`unknown entity family ${String(family)}`);
     if (field === 'id') return typeof value === 'string' ? this.get(family, value) : null;
     if (!def.uniqueFields.includes(field)) throw new TypeError(`${family}.${field} is not a unique field`);
-    return this.withClient(`reading ${family}`, (c) => readEntityByKey(c, family, field, value));
+    return this.session.withClient(`reading ${family}`, (c) => readEntityByKey(c, family, field, value));
   }
 
   async list(family: EntityName, opts: ListOptions): Promise<Page> {
     this.assertFamily(family);
     this.assertOpen();
-    return this.withClient(`listing ${family}`, (c) => readPage(c, family, opts));
+    return this.session.withClient(`listing ${family}`, (c) => readPage(c, family, opts));
   }
 
   private newCore(overlay: Overlay): TxnCore {
@@ -202,11 +157,7 @@ class PgStore implements PostgresStore {
 
   async replaceAll(config: StoreConfig): Promise<number> {
     const { version } = await this.write('replacing the configuration', async () => {
-      const previous = new Map<string, Entity>();
-      for (const family of this.families()) {
-        const rows = this.mirror.family(family);
-        for (const id of [...rows.keys()].sort()) previous.set(`${family}/${id}`, rows.get(id) as Entity);
-      }
+      const previous = this.mirror.entityMap();
       const overlay = new Overlay(this.mirror, true);
       const core = this.newCore(overlay);
       for (const family of this.families()) {
@@ -228,12 +179,14 @@ class PgStore implements PostgresStore {
    */
   private write<T>(action: string, body: Body<T>): Promise<{ result: T; version: number }> {
     return this.mutex.run(() =>
-      this.withClient(action, async (c) => {
+      this.session.withClient(action, async (c) => {
         await c.query('BEGIN');
         try {
           const locked = await readVersion(c, true);
           await this.catchUpLocked(c, locked);
-          const { result, overlay, changes, always } = await body();
+          const { result, overlay, changes, always } = await body().catch((err: unknown) => {
+            throw new CallerFailure(err);
+          });
           if (changes.length === 0 && !always) {
             await c.query('ROLLBACK');
             return { result, version: locked };
@@ -249,7 +202,7 @@ class PgStore implements PostgresStore {
           if (version > limit) await c.query('DELETE FROM hg_changes WHERE version <= $1', [version - limit]);
           await c.query('SELECT pg_notify($1, $2)', [this.channel, String(version)]);
           await c.query('COMMIT');
-          this.markReachable(true);
+          this.session.markReachable(true);
           this.deliver({ version, changes });
           return { result, version };
         } catch (err) {
@@ -266,6 +219,10 @@ class PgStore implements PostgresStore {
   /** Delivers one committed event: the mirror moves to it, then every listener sees it. */
   private deliver(event: ChangeEvent): void {
     this.mirror.apply(event.version, event.changes);
+    this.emit(event);
+  }
+
+  private emit(event: ChangeEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -308,32 +265,21 @@ class PgStore implements PostgresStore {
   /** Replaces the mirror with the database's content (`q` must see one consistent state). */
   private async reload(q: pg.ClientBase, announce: boolean): Promise<void> {
     const { version, config } = await readSnapshot(q, this.families());
-    const previous = new Map<string, Entity>();
-    for (const family of this.families()) {
-      const rows = this.mirror.family(family);
-      for (const id of [...rows.keys()].sort()) previous.set(`${family}/${id}`, rows.get(id) as Entity);
-    }
-    const created: Change[] = [];
-    const all: { family: EntityName; entity: Entity }[] = [];
-    for (const family of this.families()) {
-      for (const entity of config[family] ?? []) {
-        created.push({ op: 'create', family, id: entity.id, entity, previous: null });
-        all.push({ family, entity });
-      }
-    }
-    const changes = replaceChanges(previous, created);
+    const previous = this.mirror.entityMap();
     const before = this.mirror.version;
-    this.mirror.load(version, all);
+    this.mirror.load(version, config);
     this.stale = false;
+    const created: Change[] = [...this.mirror.entityMap()].map(([key, entity]) => ({
+      op: 'create',
+      family: key.slice(0, key.indexOf('/')) as EntityName,
+      id: entity.id,
+      entity,
+      previous: null,
+    }));
+    const changes = replaceChanges(previous, created);
     if (!announce || (version === before && changes.length === 0)) return;
     this.opts.logger?.warn({ from: before, to: version }, 'store change log does not reach back; reloaded');
-    for (const listener of this.listeners) {
-      try {
-        listener({ version, changes });
-      } catch (err) {
-        this.opts.logger?.error({ err, version }, 'store change listener failed');
-      }
-    }
+    this.emit({ version, changes });
   }
 
   /** A notification, reconnection or poll tick: catch up, coalescing signals that arrive meanwhile. */
@@ -347,20 +293,13 @@ class PgStore implements PostgresStore {
     this.mutex
       .run(async () => {
         if (this.closed) return;
-        await this.withClient('reading the change log', async (c) => {
+        await this.session.withClient('reading the change log', async (c) => {
           const current = await readVersion(c, false);
           if (current === this.mirror.version && !this.stale) return;
           // One REPEATABLE READ snapshot, so a reload sees a version and the rows of that version.
-          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-          try {
-            await this.catchUpLocked(c, await readVersion(c, false));
-            await c.query('COMMIT');
-          } catch (err) {
-            await c.query('ROLLBACK').catch(() => undefined);
-            throw err;
-          }
+          await inReadSnapshot(c, async () => this.catchUpLocked(c, await readVersion(c, false)));
         });
-        this.markReachable(true);
+        this.session.markReachable(true);
       })
       .catch((err: unknown) =>
         this.opts.logger?.debug({ err: (err as Error).message }, 'store catch-up failed'),
@@ -375,7 +314,7 @@ class PgStore implements PostgresStore {
   }
 
   async snapshot(): Promise<StoreSnapshot> {
-    return this.readTxn('reading a snapshot', (c) => readSnapshot(c, this.families()));
+    return this.session.readTxn('reading a snapshot', (c) => readSnapshot(c, this.families()));
   }
 
   lastSnapshot(): StoreSnapshot {
@@ -383,7 +322,7 @@ class PgStore implements PostgresStore {
   }
 
   async version(): Promise<number> {
-    return this.withClient('reading the version', (c) => readVersion(c, false));
+    return this.session.withClient('reading the version', (c) => readVersion(c, false));
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -392,49 +331,18 @@ class PgStore implements PostgresStore {
   }
 
   async changesSince(version: number): Promise<ChangeEvent[] | null> {
-    return this.readTxn('reading the change log', (c) => readChangesSince(c, version));
+    return this.session.readTxn('reading the change log', (c) => readChangesSince(c, version));
   }
 
   records<T>(namespace: string): RecordTable<T> {
-    if (!/^[a-z0-9_-]{1,64}$/.test(namespace)) throw new TypeError(`invalid record namespace '${namespace}'`);
-    const checkId = (id: string) => {
-      if (id.length === 0 || id.length > 256 || id.includes('/'))
-        throw new TypeError(`invalid record id '${id}'`);
-    };
-    // Outside config transactions: no version bump, no change event, no mutex.
-    return {
-      load: () =>
-        this.withClient(`reading ${namespace} records`, async (c) => {
-          const res = await c.query<{ value: T }>(
-            'SELECT value FROM hg_records WHERE namespace = $1 ORDER BY id',
-            [namespace],
-          );
-          return res.rows.map((r) => r.value);
-        }),
-      put: async (id, value) => {
-        checkId(id);
-        await this.withClient(`writing a ${namespace} record`, (c) =>
-          c.query(
-            `INSERT INTO hg_records (namespace, id, value) VALUES ($1, $2, $3::json)
-             ON CONFLICT (namespace, id) DO UPDATE SET value = EXCLUDED.value`,
-            [namespace, id, JSON.stringify(value)],
-          ),
-        );
-      },
-      delete: async (id) => {
-        checkId(id);
-        await this.withClient(`deleting a ${namespace} record`, (c) =>
-          c.query('DELETE FROM hg_records WHERE namespace = $1 AND id = $2', [namespace, id]),
-        );
-      },
-    };
+    return recordTable<T>(namespace, (action, fn) => this.session.withClient(action, fn));
   }
 
   async ping(): Promise<boolean> {
     if (this.closed) return false;
     try {
-      await this.pool.query('SELECT 1');
-      this.markReachable(true);
+      await this.session.pool.query('SELECT 1');
+      this.session.markReachable(true);
       return true;
     } catch {
       return false;
@@ -449,7 +357,7 @@ class PgStore implements PostgresStore {
     });
     this.listeners.clear();
     await this.feed.close();
-    await this.pool.end().catch(() => undefined);
+    await this.session.pool.end().catch(() => undefined);
   }
 }
 
@@ -478,16 +386,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
   try {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { version, config } = await readSnapshot(
-        client,
-        ENTITY_NAMES.filter((f) => opts.definitions[f]),
-      );
-      await client.query('COMMIT');
-      const all: { family: EntityName; entity: Entity }[] = [];
-      for (const family of ENTITY_NAMES)
-        for (const entity of config[family] ?? []) all.push({ family, entity });
-      mirror.load(version, all);
+      const families = ENTITY_NAMES.filter((f) => opts.definitions[f]);
+      const { version, config } = await inReadSnapshot(client, () => readSnapshot(client, families));
+      mirror.load(version, config);
     } finally {
       client.release();
     }
