@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // `make demo`: a control plane and two data planes on this machine, in shared-certificate hybrid mode,
 // in front of a local echo upstream, loaded with a sample configuration. Prints what to try, runs until
-// Ctrl-C, and stops everything it started. Uses only the built CLI (dist/), as a user would.
+// Ctrl-C (or SIGTERM), and stops everything it started. Uses only the built CLI (dist/), as a user would.
+//
+// Environment (all optional):
+//   HYBRIDGATE_DEMO_PORT_BASE  first port (default 8000); the demo uses base+0, +1, +5, +6, +10, +100,
+//                              +110 and +1000 (data plane 1, Admin API, cluster, telemetry, data plane 2,
+//                              their status APIs, the echo upstream)
+//   HYBRIDGATE_DEMO_DIR        where certificates, prefixes and logs go (default .tmp/demo), wiped first
+//   HYBRIDGATE_DEMO_CLI        the bin/hybridgate.js to run (default: this checkout's)
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -10,12 +17,39 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const work = join(root, '.tmp', 'demo');
-const cli = join(root, 'bin', 'hybridgate.js');
+const work = resolve(process.env.HYBRIDGATE_DEMO_DIR || join(root, '.tmp', 'demo'));
+const cli = resolve(process.env.HYBRIDGATE_DEMO_CLI || join(root, 'bin', 'hybridgate.js'));
 
-const PORTS = { upstream: 9000, admin: 8001, cluster: 8005, dp1: 8000, dp2: 8010, status1: 8100, status2: 8110 };
+// How long a node may take to stop gracefully before the demo kills it.
+const STOP_GRACE_MS = 5000;
+const OFFSETS = {
+  dp1: 0,
+  admin: 1,
+  cluster: 5,
+  telemetry: 6,
+  dp2: 10,
+  status1: 100,
+  status2: 110,
+  upstream: 1000,
+};
+
+function portBase() {
+  const raw = process.env.HYBRIDGATE_DEMO_PORT_BASE;
+  if (raw === undefined || raw === '') return 8000;
+  const base = Number(raw);
+  const top = 65535 - OFFSETS.upstream;
+  if (!/^\d+$/.test(raw) || base < 1024 || base > top) {
+    throw new Error(
+      `HYBRIDGATE_DEMO_PORT_BASE must be an integer from 1024 to ${top}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return base;
+}
+
 const children = [];
 let upstream;
+let shuttingDown = false;
+let PORTS;
 
 function say(msg) {
   process.stdout.write(`==> ${msg}\n`);
@@ -24,30 +58,55 @@ function say(msg) {
 async function assertFree(name, port) {
   await new Promise((ok, fail) => {
     const srv = createNetServer();
-    srv.once('error', () => fail(new Error(`port ${port} (${name}) is in use: stop what uses it, then run make demo again`)));
+    srv.once('error', () =>
+      fail(
+        new Error(
+          `port ${port} (${name}) is in use: stop what uses it, or pick other ports with HYBRIDGATE_DEMO_PORT_BASE`,
+        ),
+      ),
+    );
     srv.listen(port, '127.0.0.1', () => srv.close(ok));
   });
 }
 
+/** The demo's own settings never reach the nodes (they would be unknown conf keys there). */
+function nodeEnv(env) {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('HYBRIDGATE_DEMO_')),
+  );
+  return { ...base, ...env };
+}
+
 function startNode(name, env) {
   const logFile = join(work, `${name}.log`);
+  const log = createWriteStream(logFile);
+  // Own process group: a terminal's Ctrl-C reaches only the demo, which stops the nodes in order
+  // (data planes first, so they say goodbye) instead of every process racing to stop at once.
   const child = spawn(process.execPath, [cli, 'start'], {
-    env: { ...process.env, ...env },
+    env: nodeEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
-  child.stderr.pipe(createWriteStream(logFile));
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
+  child.stderr.pipe(log);
+  child.name = name;
+  child.on('close', (code, signal) => {
+    if (shuttingDown) return;
+    const report = () => {
       const tail = readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-      process.stderr.write(`${name} exited (code=${code} signal=${signal}); the end of ${logFile}:\n${tail}\n`);
-      shutdown(1);
-    }
+      process.stderr.write(
+        `${name} exited (code=${code} signal=${signal}); the end of ${logFile}:\n${tail}\n`,
+      );
+      void shutdown(1);
+    };
+    // The log stream may still be flushing what the node wrote last.
+    if (log.closed) report();
+    else log.once('close', report);
   });
   children.push(child);
   return child;
 }
 
-async function waitFor(what, fn, timeoutMs = 20000) {
+async function waitFor(what, fn, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -61,20 +120,44 @@ async function waitFor(what, fn, timeoutMs = 20000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-let shuttingDown = false;
+/** SIGTERM, then SIGKILL after the grace period; resolves once the child is gone. */
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => {
+      say(`${child.name} did not stop within ${STOP_GRACE_MS} ms, killing it`);
+      child.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
   say('stopping the demo');
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
-  upstream?.close();
+  // Data planes first (they say goodbye to the control plane), then the control plane.
+  const [cp, ...dps] = children;
+  await Promise.all(dps.map(stopChild));
+  if (cp) await stopChild(cp);
+  await new Promise((r) => (upstream ? upstream.close(r) : r()));
   process.exit(code);
 }
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+// Last resort if the demo itself dies of a bug: no node is left running.
+process.on('exit', () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 async function main() {
+  const base = portBase();
+  PORTS = Object.fromEntries(Object.entries(OFFSETS).map(([k, off]) => [k, base + off]));
   for (const [name, port] of Object.entries(PORTS)) await assertFree(name, port);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -84,12 +167,17 @@ async function main() {
     const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers }, null, 2);
     res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
   });
-  await new Promise((r) => upstream.listen(PORTS.upstream, '127.0.0.1', r));
+  await new Promise((r, fail) => upstream.once('error', fail).listen(PORTS.upstream, '127.0.0.1', r));
 
   say('generating the shared cluster certificate (hybridgate hybrid gen_cert)');
-  execFileSync(process.execPath, [cli, 'hybrid', 'gen_cert', join(work, 'cluster.crt'), join(work, 'cluster.key')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [cli, 'hybrid', 'gen_cert', join(work, 'cluster.crt'), join(work, 'cluster.key')],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: nodeEnv({}),
+    },
+  );
   const certEnv = {
     HYBRIDGATE_CLUSTER_CERT: join(work, 'cluster.crt'),
     HYBRIDGATE_CLUSTER_CERT_KEY: join(work, 'cluster.key'),
@@ -105,7 +193,11 @@ async function main() {
     HYBRIDGATE_CLUSTER_LISTEN: `127.0.0.1:${PORTS.cluster}`,
     HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: 'off',
   });
-  await waitFor('the Admin API', async () => (await fetch(`http://127.0.0.1:${PORTS.admin}/`)).ok);
+  await waitFor('the Admin API', async () => {
+    const r = await fetch(`http://127.0.0.1:${PORTS.admin}/`);
+    await r.arrayBuffer();
+    return r.ok;
+  });
 
   for (const [i, proxy, status] of [
     [1, PORTS.dp1, PORTS.status1],
@@ -120,7 +212,7 @@ async function main() {
       HYBRIDGATE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
       HYBRIDGATE_STATUS_LISTEN: `127.0.0.1:${status}`,
       HYBRIDGATE_CLUSTER_CONTROL_PLANE: `127.0.0.1:${PORTS.cluster}`,
-      HYBRIDGATE_CLUSTER_TELEMETRY_ENDPOINT: `127.0.0.1:${PORTS.cluster + 1}`,
+      HYBRIDGATE_CLUSTER_TELEMETRY_ENDPOINT: `127.0.0.1:${PORTS.telemetry}`,
     });
   }
 
@@ -135,6 +227,7 @@ async function main() {
     body: JSON.stringify({ config: sample }),
   });
   if (!res.ok) throw new Error(`POST /config answered ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer().catch(() => undefined);
 
   for (const port of [PORTS.dp1, PORTS.dp2]) {
     await waitFor(`data plane on ${port} to serve the config`, async () => {
@@ -169,5 +262,5 @@ Logs (JSON, one file per node): ${work}/*.log. Press Ctrl-C to stop.
 
 main().catch((err) => {
   process.stderr.write(`demo failed: ${err.message}\n`);
-  shutdown(1);
+  void shutdown(1);
 });

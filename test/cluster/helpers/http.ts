@@ -16,13 +16,16 @@ export function httpRequest(
   port: number,
   method: string,
   path: string,
-  opts: { headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {},
+  opts: { headers?: Record<string, string>; body?: unknown; form?: string; timeoutMs?: number } = {},
 ): Promise<HttpResult> {
-  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body), 'utf8');
+  // `body` goes as JSON, `form` as an urlencoded string (what `curl -d` sends).
+  const json = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const payload = opts.form ?? json;
   const headers: Record<string, string | number> = { ...opts.headers };
-  if (payload) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = payload.length;
+  if (payload !== undefined) {
+    headers['content-type'] =
+      opts.form !== undefined ? 'application/x-www-form-urlencoded' : 'application/json';
+    headers['content-length'] = Buffer.byteLength(payload);
   }
   return new Promise((resolve, reject) => {
     const req = request(
