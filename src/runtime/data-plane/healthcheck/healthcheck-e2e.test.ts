@@ -4,18 +4,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import { request } from 'undici';
-import type { Conf } from '../../config/conf/types.js';
-import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
+import { startTestDataPlane, type TestDataPlane } from '../plugins/test-data-plane.js';
 
 const servers: http.Server[] = [];
-let dp: RunningDataPlane;
-let prefix = '';
+let dp: TestDataPlane;
 
 async function server(status: number, name: string): Promise<number> {
   const s = http.createServer((_req, res) => res.writeHead(status, { 'x-target': name }).end(name));
@@ -24,51 +18,21 @@ async function server(status: number, name: string): Promise<number> {
   return (s.address() as AddressInfo).port;
 }
 
-const listen = () => ({
-  host: '127.0.0.1',
-  port: 0,
-  ssl: false,
-  http2: false,
-  proxyProtocol: false,
-  reusePort: false,
-  backlog: null,
-});
-
 beforeAll(async () => {
-  prefix = mkdtempSync(join(tmpdir(), 'hg-health-e2e-'));
-  dp = await startDataPlane(
-    {
-      role: 'data_plane',
-      prefix,
-      plugins: [],
-      proxy_listen: [listen()],
-      status_listen: [listen()],
-      ssl_cert: [],
-      ssl_cert_key: [],
-      trusted_ips: [],
-      real_ip_header: 'X-Real-IP',
-      headers: [],
-      nginx_http_client_max_body_size: 0,
-      upstream_keepalive_pool_size: 16,
-      upstream_keepalive_max_requests: 1000,
-      upstream_keepalive_idle_timeout: 60,
-    } as unknown as Conf,
-    pino({ level: 'silent' }),
-  );
+  dp = await startTestDataPlane([]);
 });
 
 afterAll(async () => {
-  await dp?.close(1000);
+  await dp?.close();
   for (const s of servers) s.closeAllConnections();
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  rmSync(prefix, { recursive: true, force: true });
 });
 
 describe('passive health checks through the proxy', () => {
   it('stops sending traffic to a target after its failures and reports it unhealthy', async () => {
     const good = await server(200, 'good');
     const bad = await server(500, 'bad');
-    const applied = await dp.engine.apply({
+    const applied = await dp.dp.engine.apply({
       services: [{ id: 's1', name: 'svc', host: 'pool', port: 80, protocol: 'http', retries: 0 }],
       routes: [{ id: 'r1', paths: ['/'], service: { id: 's1' } }],
       upstreams: [
@@ -84,7 +48,7 @@ describe('passive health checks through the proxy', () => {
       ],
     });
     expect(applied.applied).toBe(true);
-    const proxy = `http://127.0.0.1:${dp.addresses.proxy[0]!.port}`;
+    const proxy = dp.proxyUrl;
     const seen: string[] = [];
     for (let i = 0; i < 12; i++) {
       const r = await request(`${proxy}/x`);
@@ -95,7 +59,7 @@ describe('passive health checks through the proxy', () => {
     expect(seen.filter((t) => t === 'bad')).toHaveLength(2);
     expect(seen.slice(4).every((t) => t === 'good')).toBe(true);
 
-    const status = `http://127.0.0.1:${dp.addresses.status[0]!.port}`;
+    const status = dp.statusUrl;
     const health = await request(`${status}/upstreams/pool/health`);
     const body = (await health.body.json()) as { data: { id: string; health: string }[] };
     expect(health.statusCode).toBe(200);

@@ -4,14 +4,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import { request } from 'undici';
-import type { Conf } from '../../config/conf/types.js';
-import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
+import { startTestDataPlane, type TestDataPlane } from './test-data-plane.js';
 
 interface Seen {
   url: string;
@@ -22,19 +17,8 @@ interface Seen {
 let upstream: http.Server;
 let upstreamPort = 0;
 const seen: Seen[] = [];
-let dp: RunningDataPlane;
+let dp: TestDataPlane;
 let proxy = '';
-let prefix = '';
-
-const listen = (port = 0) => ({
-  host: '127.0.0.1',
-  port,
-  ssl: false,
-  http2: false,
-  proxyProtocol: false,
-  reusePort: false,
-  backlog: null,
-});
 
 beforeAll(async () => {
   upstream = http.createServer((req, res) => {
@@ -48,26 +32,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamPort = (upstream.address() as AddressInfo).port;
-  prefix = mkdtempSync(join(tmpdir(), 'hg-plugins-e2e-'));
-  const conf = {
-    role: 'data_plane',
-    prefix,
-    plugins: ['bundled'],
-    proxy_listen: [listen()],
-    status_listen: [listen()],
-    ssl_cert: [],
-    ssl_cert_key: [],
-    trusted_ips: [],
-    real_ip_header: 'X-Real-IP',
-    headers: ['server_tokens'],
-    nginx_http_client_max_body_size: 0,
-    upstream_keepalive_pool_size: 16,
-    upstream_keepalive_max_requests: 1000,
-    upstream_keepalive_idle_timeout: 60,
-  } as unknown as Conf;
-  dp = await startDataPlane(conf, pino({ level: 'silent' }));
-  proxy = `http://127.0.0.1:${dp.addresses.proxy[0]!.port}`;
-  const applied = await dp.engine.apply({
+  dp = await startTestDataPlane(['bundled']);
+  proxy = dp.proxyUrl;
+  const applied = await dp.dp.engine.apply({
     services: [{ id: 's1', name: 'svc', host: '127.0.0.1', port: upstreamPort, protocol: 'http' }],
     routes: [
       { id: 'r-auth', name: 'auth', paths: ['/auth'], service: { id: 's1' } },
@@ -108,10 +75,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await dp?.close(1000);
+  await dp?.close();
   upstream.closeAllConnections();
   await new Promise<void>((r) => upstream.close(() => r()));
-  rmSync(prefix, { recursive: true, force: true });
 });
 
 async function call(path: string, opts: { method?: string; headers?: Record<string, string> } = {}) {
