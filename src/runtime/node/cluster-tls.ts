@@ -32,14 +32,17 @@ function currentPem(v: PemValue, field: string): string {
 /** The name a DP expects on the CP certificate (issue 5: cluster_server_name, else the CP's host). */
 export function expectedServerName(conf: Conf, channel: 'cluster' | 'telemetry' = 'cluster'): string {
   if (channel === 'telemetry') {
-    return conf.cluster_telemetry_server_name ?? conf.cluster_server_name ?? conf.cluster_telemetry_endpoint.host;
+    return (
+      conf.cluster_telemetry_server_name ?? conf.cluster_server_name ?? conf.cluster_telemetry_endpoint.host
+    );
   }
   return conf.cluster_server_name ?? conf.cluster_control_plane.host;
 }
 
 /** The OCSP check of a control plane for cluster_ocsp (null when off, on DPs and in shared mode). */
 export function revocationFromConf(conf: Conf, logger: Logger): RevocationCheck | null {
-  if (conf.role !== 'control_plane' || conf.cluster_mtls !== 'pki' || conf.cluster_ocsp === 'off') return null;
+  if (conf.role !== 'control_plane' || conf.cluster_mtls !== 'pki' || conf.cluster_ocsp === 'off')
+    return null;
   return createOcspChecker({ mode: conf.cluster_ocsp, logger: logger.child({ subsystem: 'ocsp' }) });
 }
 

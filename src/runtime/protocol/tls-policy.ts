@@ -27,12 +27,20 @@ export interface ClusterTlsPolicy {
   readonly mode: 'shared' | 'pki';
   /** Options for the CP's https server: it asks for a client cert but decides itself (verifyClient). */
   serverOptions(): TlsOptions;
-  /** Checks the DP's chain (leaf first) after the handshake. */
-  verifyClient(chain: readonly X509Certificate[]): PeerVerdict;
+  /**
+   * Checks the DP's chain (leaf first) after the handshake. PKI mode with cluster_ocsp answers
+   * asynchronously (a responder is asked); the listener waits for the verdict before the upgrade.
+   */
+  verifyClient(chain: readonly X509Certificate[]): PeerVerdict | Promise<PeerVerdict>;
   /** Options for the DP's TLS connection to the CP (trust, SNI, identity check). */
   clientOptions(): ConnectionOptions;
   /** Checks the CP's chain (leaf first) after the handshake, before any frame is sent. */
   verifyServer(chain: readonly X509Certificate[]): PeerVerdict;
+  /**
+   * Subscribes to reloads of the certificate material (files rotated on disk); returns the
+   * unsubscribe. Absent on policies that never change. Watching runs while anyone is subscribed.
+   */
+  onReload?(listener: () => void): () => void;
 }
 
 /**

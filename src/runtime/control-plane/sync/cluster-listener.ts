@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
@@ -11,7 +10,8 @@ import { checkVersionCompat } from '../../protocol/compat.js';
 import { CLOSE_CODES, DEFAULT_PING_INTERVAL_SECONDS, OUTLET_PATH } from '../../protocol/constants.js';
 import { PayloadTooLargeError } from '../../protocol/errors.js';
 import { buildReconfigurePayload, type ReconfigurePayload } from '../../protocol/reconfigure-payload.js';
-import { peerCertificateChain, type ClusterTlsPolicy } from '../../protocol/tls-policy.js';
+import type { ClusterTlsPolicy } from '../../protocol/tls-policy.js';
+import { attachClientVerification, followCertificateReloads } from './client-verification.js';
 import { HYBRIDGATE_VERSION } from '../../version.js';
 import type { ClusterMetrics } from '../status/cluster-metrics.js';
 import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
@@ -75,7 +75,6 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   const pingIntervalMs = (opts.pingIntervalSeconds ?? DEFAULT_PING_INTERVAL_SECONDS) * 1000;
   const metrics = opts.metrics ?? null;
   const sessions = new Set<DataPlaneSession>();
-  const certExpiry = new WeakMap<Socket, number | null>();
   let payload: ReconfigurePayload | null = null;
 
   const ctx = {
@@ -133,6 +132,12 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // The DP certificate's verdict may still wait for an OCSP answer; the upgrade waits with it.
+    void verification.verdict(socket).then((v) => {
+      if (v !== null) upgradeVerified(req, socket, head, v.expiry);
+    });
+  };
+  const upgradeVerified = (req: IncomingMessage, socket: Socket, head: Buffer, expiry: number | null) => {
     const url = new URL(req.url ?? '/', 'https://cluster');
     if (url.pathname !== OUTLET_PATH) return refuseUpgrade(socket, 404, 'Not found');
     const id = url.searchParams.get('node_id');
@@ -144,7 +149,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       hostname: url.searchParams.get('node_hostname') ?? '',
       version,
       ip: socket.remoteAddress ?? '',
-      certExpiry: certExpiry.get(socket) ?? null,
+      certExpiry: expiry,
     };
     wss.handleUpgrade(req, socket, head, (ws) => {
       const compat = checkVersionCompat(cpVersion, version);
@@ -171,6 +176,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   };
 
   const servers: Server[] = [];
+  const verification = attachClientVerification(opts.tls, log);
   const addresses: { host: string; port: number }[] = [];
   try {
     for (const addr of opts.listen) {
@@ -179,18 +185,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
           .writeHead(426, { 'content-type': 'application/json' })
           .end(JSON.stringify({ message: 'Upgrade Required' }));
       });
-      server.on('secureConnection', (sock: TLSSocket) => {
-        const verdict = opts.tls.verifyClient(peerCertificateChain(sock));
-        if (!verdict.ok) {
-          log.warn(
-            { ip: sock.remoteAddress, reason: verdict.reason },
-            'data plane presented incorrect client certificate during handshake',
-          );
-          sock.destroy();
-          return;
-        }
-        certExpiry.set(sock, verdict.expiry);
-      });
+      verification.attach(server);
       server.on('tlsClientError', (err, sock) =>
         log.debug({ ip: sock.remoteAddress, err: errorMessage(err) }, 'cluster tls handshake failed'),
       );
@@ -208,6 +203,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     scheduler.stop();
     throw err;
   }
+  const stopReloads = followCertificateReloads(servers, opts.tls, log);
   scheduler.request();
 
   return {
@@ -216,6 +212,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     connectedCount: () => [...sessions].filter((s) => s.ready).length,
     idle: () => scheduler.idle(),
     async close() {
+      stopReloads();
       unsubscribe();
       scheduler.stop();
       opts.dataPlanes.off('removed', onRemoved);

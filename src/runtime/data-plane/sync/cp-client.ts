@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
-import { errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import { createBackoff } from '../../protocol/backoff.js';
 import type { Clock, TimerHandle } from '../../protocol/clock.js';
 import { CLOSE_CODES, DEAD_PEER_FACTOR, OUTLET_PATH } from '../../protocol/constants.js';
 import { type BasicInfo, type ErrorReport, encodeJsonFrame } from '../../protocol/messages.js';
+import { describeTlsFailure } from '../../protocol/tls-failure.js';
 import { peerCertificateChain, type ClusterTlsPolicy } from '../../protocol/tls-policy.js';
 
 /** The link state; `state` events fire on changes only. */
@@ -63,6 +63,10 @@ export function createCpClient(opts: CpClientOptions): CpClient {
   let retryTimer: TimerHandle | null = null;
   let everConnected = false;
   let loggedFailure = false;
+  // Set when reloaded certificates ask for a new connection: the next attempt starts at once.
+  let reconnectNow = false;
+  let lastError: string | null = null;
+  let stopReloads: (() => void) | null = null;
   Object.defineProperty(emitter, 'state', { get: () => state });
 
   const setState = (next: CpLinkState) => {
@@ -158,32 +162,58 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       sock.terminate();
     });
     sock.on('error', (err) => {
-      if (!loggedFailure) log.debug({ err: errorMessage(err) }, 'control plane connection error');
+      lastError = describeTlsFailure(err);
+      if (!loggedFailure) log.debug({ err: lastError }, 'control plane connection error');
     });
     sock.on('close', (code, reason) => {
       clearTimers();
       if (ws === sock) ws = null;
       if (state === 'stopped') return;
-      const delay = backoff.next();
+      if (reconnectNow) backoff.reset();
+      const delay = reconnectNow ? 0 : backoff.next();
+      const why = reason.toString() || lastError || '';
+      lastError = null;
       // One line per state change: losing the link, or the first failure of a series of retries.
-      if (state === 'connected') {
+      if (reconnectNow) {
+        log.info({ close_code: code }, 'reconnecting to control plane with the reloaded certificate');
+      } else if (state === 'connected') {
         log.warn(
-          { close_code: code, reason: reason.toString(), retry_in_ms: delay },
+          { close_code: code, reason: why, retry_in_ms: delay },
           'lost connection to control plane, reconnecting',
         );
       } else if (!loggedFailure) {
         log.warn(
-          { close_code: code, reason: reason.toString(), retry_in_ms: delay },
+          { close_code: code, reason: why, retry_in_ms: delay },
           'unable to connect to control plane, retrying with backoff',
         );
       }
-      loggedFailure = true;
+      // After a reload the next failure is news again (e.g. the CP has not rotated yet).
+      loggedFailure = !reconnectNow;
+      reconnectNow = false;
       setState('disconnected');
       retryTimer = clock.setTimeout(connect, delay);
     });
   };
 
+  // Reloaded certificates (a rotated Secret): leave the CP gracefully and come back with the new
+  // material at once; a waiting retry is brought forward, since the new material may be what it needed.
+  const onReload = () => {
+    if (state === 'stopped') return;
+    reconnectNow = true;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_CODES.goingAway, 'certificate reloaded');
+      else ws.terminate();
+      return;
+    }
+    clock.clearTimeout(retryTimer);
+    retryTimer = null;
+    reconnectNow = false;
+    backoff.reset();
+    connect();
+  };
+
   emitter.start = () => {
+    stopReloads ??= opts.tls.onReload?.(onReload) ?? null;
     if (state === 'disconnected' && !ws && !retryTimer) connect();
   };
   emitter.ping = sendPing;
@@ -193,6 +223,8 @@ export function createCpClient(opts: CpClientOptions): CpClient {
   };
   emitter.stop = async () => {
     setState('stopped');
+    stopReloads?.();
+    stopReloads = null;
     clock.clearTimeout(retryTimer);
     clearTimers();
     const sock = ws;
