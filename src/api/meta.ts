@@ -48,3 +48,6 @@ export interface KubeObject {
   metadata?: ObjectMeta;
   [key: string]: unknown;
 }
+
+/** A generated CRD type as the controller runtime holds it (informer caches, apply, status). */
+export type Kube<T> = T & KubeObject;

@@ -18,6 +18,11 @@ export interface ControllerOptions {
   primary: Informer;
   /** Kinds it owns; an event on one queues the key of its controlling owner of the primary kind. */
   owns?: Informer[];
+  /**
+   * Other kinds whose events requeue keys computed from the object (e.g. a DataPlane → the
+   * ControlPlane it references), for relations that are not controller owner references.
+   */
+  watches?: { informer: Informer; map(obj: KubeObject): string[] }[];
   /** Parallel workers (never on the same key); default 1. */
   concurrency?: number;
   metrics: ManagerMetrics;
@@ -54,6 +59,19 @@ export class Controller {
         }
       }
     };
+    for (const w of opts.watches ?? []) {
+      const requeue = (obj: KubeObject) => {
+        for (const key of w.map(obj)) this.queue.add(key);
+      };
+      w.informer.addHandler({
+        onAdd: requeue,
+        onUpdate: (o, n) => {
+          requeue(n);
+          if (o !== n) requeue(o);
+        },
+        onDelete: requeue,
+      });
+    }
     for (const owned of opts.owns ?? []) {
       owned.addHandler({
         onAdd: toOwner,

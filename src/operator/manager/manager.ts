@@ -60,9 +60,9 @@ export class Manager {
     this.log = opts.logger;
   }
 
-  /** The shared informer of a type (created on first use). */
-  informer<T extends KubeObject = KubeObject>(type: ResourceType): Informer<T> {
-    const id = `${type.group}/${type.version}/${type.plural}`;
+  /** The shared informer of a type (created on first use); one per type and label selector. */
+  informer<T extends KubeObject = KubeObject>(type: ResourceType, labelSelector?: string): Informer<T> {
+    const id = `${type.group}/${type.version}/${type.plural}?${labelSelector ?? ''}`;
     let inf = this.informers.get(id);
     if (!inf) {
       inf = new Informer({
@@ -70,6 +70,7 @@ export class Manager {
         client: this.opts.client,
         type,
         namespace: this.opts.namespace,
+        labelSelector,
         logger: this.log,
       });
       this.informers.set(id, inf);
@@ -79,15 +80,20 @@ export class Manager {
 
   /** Adds a controller; `primary` and `owns` name types whose shared informers it uses. */
   addController(
-    opts: Omit<ControllerOptions, 'primary' | 'owns' | 'metrics' | 'logger'> & {
+    opts: Omit<ControllerOptions, 'primary' | 'owns' | 'watches' | 'metrics' | 'logger'> & {
       primary: ResourceType;
       owns?: ResourceType[];
+      watches?: { type: ResourceType; labelSelector?: string; map(obj: KubeObject): string[] }[];
     },
   ): Controller {
     const c = new Controller({
       ...opts,
       primary: this.informer(opts.primary),
       owns: (opts.owns ?? []).map((t) => this.informer(t)),
+      watches: (opts.watches ?? []).map((w) => ({
+        informer: this.informer(w.type, w.labelSelector),
+        map: w.map,
+      })),
       metrics: this.metrics,
       logger: this.log,
     });

@@ -1,0 +1,151 @@
+import type { Kube, KubeObject } from '../../../api/meta.js';
+import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
+import { errorMessage } from '../../../shared/errors.js';
+import { planCertificates } from '../../certificates/plan-certificates.js';
+import type { CertificatePlan } from '../../certificates/plan-types.js';
+import type { KubeSecret } from '../../certificates/secrets.js';
+import { certificateSecretNames } from '../../certificates/plan-certificates.js';
+import { OperatorError, isNotFound } from '../../errors.js';
+import { deleteObject } from '../../kube/delete.js';
+import { resourcePath, RESOURCES } from '../../kube/resources.js';
+import { writeStatus } from '../../kube/status.js';
+import type { Informer } from '../../manager/informer.js';
+import type {
+  ReconcileContext,
+  ReconcileRequest,
+  ReconcileResult,
+  Reconciler,
+} from '../../manager/reconcile.js';
+import { controlPlaneNames } from '../../resources/names.js';
+import { ensureObjects, type EnsureDeps } from '../ensure.js';
+import { controlPlaneStatus } from './conditions.js';
+import { controlPlaneWorkloadKind, renderControlPlane } from './render.js';
+
+/** Longest requeue (a far renewal is re-planned at least this often; timers beyond 2^31 ms misfire). */
+export const MAX_REQUEUE_MS = 12 * 3_600_000;
+
+/** What the ControlPlane reconciler reads and writes through. */
+export interface ControlPlaneReconcilerDeps extends EnsureDeps {
+  controlPlanes: Informer<Kube<ControlPlane>>;
+  dataPlanes: Informer<Kube<DataPlane>>;
+  now(): number;
+  /** CA rotation: how long each published step sits before the next (kubelet Secret sync). */
+  caPropagationDelayMs: number;
+}
+
+/**
+ * ControlPlane: get → gather (DataPlanes that reference it, its certificate Secrets) → certificates
+ * (plan, apply, events) → render workloads → ensure → status (only on change) → requeue at the next
+ * certificate deadline.
+ */
+export class ControlPlaneReconciler implements Reconciler {
+  private readonly d: ControlPlaneReconcilerDeps;
+
+  constructor(deps: ControlPlaneReconcilerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const cp = this.d.controlPlanes.get(req.key);
+    if (!cp || cp.metadata.deletionTimestamp) return;
+    const owner = cp as unknown as KubeObject;
+    const dataPlanes = this.d.dataPlanes
+      .list()
+      .filter(
+        (dp) =>
+          dp.metadata.namespace === req.namespace &&
+          dp.spec.controlPlaneRef?.name === req.name &&
+          !dp.spec.externalControlPlane &&
+          !dp.metadata.deletionTimestamp &&
+          dp.metadata.uid,
+      );
+    const now = this.d.now();
+    let certificates: CertificatePlan | undefined;
+    let invalidSpec: string | undefined;
+    try {
+      const secrets = await this.secrets(req.namespace, certificateSecretNames(cp, dataPlanes));
+      certificates = planCertificates({
+        controlPlane: cp,
+        dataPlanes,
+        secrets,
+        now,
+        propagationDelayMs: this.d.caPropagationDelayMs,
+      });
+      for (const obj of certificates.apply) {
+        await ensureObjects({ ...this.d, caches: {} }, owner, [obj], ctx.log);
+      }
+      for (const ev of certificates.events) await this.d.events.record(owner, ev);
+    } catch (err) {
+      if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
+      invalidSpec = err.message;
+    }
+
+    let workload: KubeObject | undefined;
+    if (!invalidSpec) {
+      try {
+        const ensured = await ensureObjects(this.d, owner, renderControlPlane(cp), ctx.log);
+        workload = ensured.find(
+          (e) => e.object.kind === 'StatefulSet' || e.object.kind === 'Deployment',
+        )?.object;
+        await this.removeOtherWorkload(cp);
+      } catch (err) {
+        if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
+        invalidSpec = err.message;
+      }
+    }
+    if (invalidSpec) ctx.log.warn({ err: invalidSpec }, 'invalid spec');
+    const status = controlPlaneStatus(cp, { workload: workload as never, certificates, invalidSpec, now });
+    const w = await writeStatus(this.d.client, owner, status, { partial: true });
+    if (w.outcome === 'updated') ctx.log.debug('status updated');
+    if (certificates?.nextCheckAt !== undefined) {
+      return { requeueAfterMs: Math.min(Math.max(certificates.nextCheckAt - now, 1000), MAX_REQUEUE_MS) };
+    }
+  }
+
+  /** After a database type change the other kind of workload is left over: delete it if ours. */
+  private async removeOtherWorkload(cp: ControlPlane): Promise<void> {
+    const other = controlPlaneWorkloadKind(cp) === 'StatefulSet' ? 'Deployment' : 'StatefulSet';
+    const cache = this.d.caches[other];
+    const name = controlPlaneNames(cp.metadata.name!).workload;
+    const existing = cache?.get(`${cp.metadata.namespace}/${name}`);
+    if (existing?.metadata?.ownerReferences?.some((r) => r.uid === cp.metadata.uid && r.controller)) {
+      await deleteObject(
+        this.d.client,
+        RESOURCES[other],
+        cp.metadata.namespace!,
+        name,
+        existing.metadata.uid,
+      );
+      await this.d.events.record(cp as unknown as KubeObject, {
+        type: 'Normal',
+        reason: 'Deleted',
+        message: `deleted ${other} ${name} (database type changed)`,
+      });
+    }
+  }
+
+  private async secrets(namespace: string, names: string[]): Promise<Map<string, KubeSecret | undefined>> {
+    const out = new Map<string, KubeSecret | undefined>();
+    for (const name of names) {
+      try {
+        out.set(
+          name,
+          await this.d.client.request<KubeSecret>({
+            method: 'GET',
+            path: resourcePath(RESOURCES.Secret, { namespace, name }),
+          }),
+        );
+      } catch (err) {
+        if (!isNotFound(err))
+          throw new OperatorError(
+            'SECRET_READ_FAILED',
+            `reading Secret ${namespace}/${name}: ${errorMessage(err)}`,
+            { name },
+            { cause: err },
+          );
+        out.set(name, undefined);
+      }
+    }
+    return out;
+  }
+}
