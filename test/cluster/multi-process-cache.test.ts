@@ -26,6 +26,9 @@ import {
 } from './helpers/hybrid-cluster.js';
 import { stopAllNodes } from './helpers/node-process.js';
 
+/** Processes start in ~1 s each, several under a loaded 2-core machine: above jest's 30 s default. */
+const TEST_TIMEOUT_MS = 60_000;
+
 /** The smallest cluster_max_payload the conf accepts (Kong's too): 4 MiB. */
 const MAX_PAYLOAD = 4_194_304;
 
@@ -64,113 +67,125 @@ async function primeCache(name: string, extra: Record<string, string> = {}): Pro
 }
 
 describe('the DP cache across restarts, and the payload limit', () => {
-  it('a corrupt cache is moved aside with a warning; the DP starts empty, then syncs from the CP', async () => {
-    await primeCache('dp-corrupt');
-    const dataFile = join(ws.prefix('dp-corrupt'), 'dbless.lmdb', 'data.mdb');
-    writeFileSync(dataFile, randomBytes(statSync(dataFile).size));
+  it(
+    'a corrupt cache is moved aside with a warning; the DP starts empty, then syncs from the CP',
+    async () => {
+      await primeCache('dp-corrupt');
+      const dataFile = join(ws.prefix('dp-corrupt'), 'dbless.lmdb', 'data.mdb');
+      writeFileSync(dataFile, randomBytes(statSync(dataFile).size));
 
-    const dp = await startHybridgate(
-      'dp-corrupt (garbage cache)',
-      dataPlaneEnv(ws, 'dp-corrupt', certs, cp.port('cluster')),
-    );
-    const warning = dp.proc.linesWith('config cache is unreadable, starting a new one');
-    expect(warning).toHaveLength(1);
-    expect(warning[0]!.level).toBe(40);
-    expect(String(warning[0]!.moved_to)).toContain('dbless.lmdb.corrupt-');
-    expect(
-      readdirSync(ws.prefix('dp-corrupt')).filter((f) => f.startsWith('dbless.lmdb.corrupt-')),
-    ).toHaveLength(1);
-    expect(
-      dp.proc.linesWith('no cached or declarative configuration, starting with an empty one'),
-    ).toHaveLength(1);
-    expect(dp.proc.linesWith('configuration loaded')).toEqual([]);
+      const dp = await startHybridgate(
+        'dp-corrupt (garbage cache)',
+        dataPlaneEnv(ws, 'dp-corrupt', certs, cp.port('cluster')),
+      );
+      const warning = dp.proc.linesWith('config cache is unreadable, starting a new one');
+      expect(warning).toHaveLength(1);
+      expect(warning[0]!.level).toBe(40);
+      expect(String(warning[0]!.moved_to)).toContain('dbless.lmdb.corrupt-');
+      expect(
+        readdirSync(ws.prefix('dp-corrupt')).filter((f) => f.startsWith('dbless.lmdb.corrupt-')),
+      ).toHaveLength(1);
+      expect(
+        dp.proc.linesWith('no cached or declarative configuration, starting with an empty one'),
+      ).toHaveLength(1);
+      expect(dp.proc.linesWith('configuration loaded')).toEqual([]);
 
-    await waitServingEverywhere([dp], '/cached', 'cached');
-    expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
-    // The fresh cache works: the next start loads it.
-    await dp.proc.stop();
-    const again = await startHybridgate('dp-corrupt (new cache)', dp.env);
-    expect(again.proc.linesWith('configuration loaded').map((l) => l.source)).toEqual(['cache']);
-    await again.proc.stop();
-  });
+      await waitServingEverywhere([dp], '/cached', 'cached');
+      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
+      // The fresh cache works: the next start loads it.
+      await dp.proc.stop();
+      const again = await startHybridgate('dp-corrupt (new cache)', dp.env);
+      expect(again.proc.linesWith('configuration loaded').map((l) => l.source)).toEqual(['cache']);
+      await again.proc.stop();
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('a cache tagged by another version is discarded with a warning; declarative_config then the CP take over', async () => {
-    // Written by a DP reporting 0.0.x (an older minor the CP accepts): its cache carries tag 0.0.
-    await primeCache('dp-tagged', { HYBRIDGATE_TEST_REPORTED_VERSION: '0.0.7' });
-    expect(
-      cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1').length,
-    ).toBe(1);
-    const declarative = join(ws.root, 'fallback.yaml');
-    writeFileSync(
-      declarative,
-      [
-        '_format_version: "3.0"',
-        'services:',
-        `  - name: fallback`,
-        `    url: ${upstream.url}`,
-        '    routes:',
-        '      - name: fallback',
-        '        paths: [/fallback]',
-        '',
-      ].join('\n'),
-    );
+  it(
+    'a cache tagged by another version is discarded with a warning; declarative_config then the CP take over',
+    async () => {
+      // Written by a DP reporting 0.0.x (an older minor the CP accepts): its cache carries tag 0.0.
+      await primeCache('dp-tagged', { HYBRIDGATE_TEST_REPORTED_VERSION: '0.0.7' });
+      expect(
+        cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1').length,
+      ).toBe(1);
+      const declarative = join(ws.root, 'fallback.yaml');
+      writeFileSync(
+        declarative,
+        [
+          '_format_version: "3.0"',
+          'services:',
+          `  - name: fallback`,
+          `    url: ${upstream.url}`,
+          '    routes:',
+          '      - name: fallback',
+          '        paths: [/fallback]',
+          '',
+        ].join('\n'),
+      );
 
-    const dp = await startHybridgate(
-      'dp-tagged (current version)',
-      dataPlaneEnv(ws, 'dp-tagged', certs, cp.port('cluster'), {
-        HYBRIDGATE_DECLARATIVE_CONFIG: declarative,
-      }),
-    );
-    const mismatch = dp.proc.linesWith('config cache validation tag mismatch, discarding it');
-    expect(mismatch).toHaveLength(1);
-    expect(mismatch[0]).toMatchObject({ level: 40, cache_tag: '0.0', runtime_tag: '0.1' });
-    expect(dp.proc.linesWith('configuration loaded').map((l) => l.source)).toEqual(['declarative_config']);
+      const dp = await startHybridgate(
+        'dp-tagged (current version)',
+        dataPlaneEnv(ws, 'dp-tagged', certs, cp.port('cluster'), {
+          HYBRIDGATE_DECLARATIVE_CONFIG: declarative,
+        }),
+      );
+      const mismatch = dp.proc.linesWith('config cache validation tag mismatch, discarding it');
+      expect(mismatch).toHaveLength(1);
+      expect(mismatch[0]).toMatchObject({ level: 40, cache_tag: '0.0', runtime_tag: '0.1' });
+      expect(dp.proc.linesWith('configuration loaded').map((l) => l.source)).toEqual(['declarative_config']);
 
-    await waitServingEverywhere([dp], '/cached', 'cached');
-    expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
-    // The CP's config replaced the declarative one.
-    expect((await proxyGet(dp, '/fallback')).status).toBe(404);
-    await dp.proc.stop();
-  });
+      await waitServingEverywhere([dp], '/cached', 'cached');
+      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
+      // The CP's config replaced the declarative one.
+      expect((await proxyGet(dp, '/fallback')).status).toBe(404);
+      await dp.proc.stop();
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('refuses a config above cluster_max_payload, naming limit and size; DPs keep theirs and follow the next change', async () => {
-    const dps = await Promise.all(
-      ['dp-p1', 'dp-p2'].map((n) => startHybridgate(n, dataPlaneEnv(ws, n, certs, cp.port('cluster')))),
-    );
-    const { hash: before } = await waitRowsInSync(cp, 2);
+  it(
+    'refuses a config above cluster_max_payload, naming limit and size; DPs keep theirs and follow the next change',
+    async () => {
+      const dps = await Promise.all(
+        ['dp-p1', 'dp-p2'].map((n) => startHybridgate(n, dataPlaneEnv(ws, n, certs, cp.port('cluster')))),
+      );
+      const { hash: before } = await waitRowsInSync(cp, 2);
 
-    // ~6.6 MB of random base64url in tags: gzip cannot bring it under 4 MiB.
-    const tags = Array.from({ length: 100 }, () => randomBytes(49_500).toString('base64url'));
-    const mark = cp.proc.lines.length;
-    const big = await adminCall<{ id: string }>(cp.port('admin'), 'POST', '/services', {
-      name: 'huge',
-      url: upstream.url,
-      tags,
-    });
-    const refused = await cp.proc.waitForMsg('unable to export configuration for data planes', {
-      fromIndex: mark,
-      timeoutMs: 30_000,
-    });
-    expect(refused.level).toBe(50);
-    expect(refused.limit).toBe(MAX_PAYLOAD);
-    expect(refused.size).toBeGreaterThan(MAX_PAYLOAD);
-    expect(refused.err).toBe(
-      `the compressed configuration is ${String(refused.size)} bytes, more than cluster_max_payload (${MAX_PAYLOAD} bytes)`,
-    );
-    expect(cpConfigHash(cp)).toBe(before);
-    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(before);
+      // ~6.6 MB of random base64url in tags: gzip cannot bring it under 4 MiB.
+      const tags = Array.from({ length: 100 }, () => randomBytes(49_500).toString('base64url'));
+      const mark = cp.proc.lines.length;
+      const big = await adminCall<{ id: string }>(cp.port('admin'), 'POST', '/services', {
+        name: 'huge',
+        url: upstream.url,
+        tags,
+      });
+      const refused = await cp.proc.waitForMsg('unable to export configuration for data planes', {
+        fromIndex: mark,
+        timeoutMs: 30_000,
+      });
+      expect(refused.level).toBe(50);
+      expect(refused.limit).toBe(MAX_PAYLOAD);
+      expect(refused.size).toBeGreaterThan(MAX_PAYLOAD);
+      expect(refused.err).toBe(
+        `the compressed configuration is ${String(refused.size)} bytes, more than cluster_max_payload (${MAX_PAYLOAD} bytes)`,
+      );
+      expect(cpConfigHash(cp)).toBe(before);
+      for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(before);
 
-    // Back under the limit, pushes resume.
-    await adminCall(cp.port('admin'), 'DELETE', `/services/${big.id}`);
-    await adminCall(cp.port('admin'), 'POST', '/services/cached/routes', {
-      name: 'later',
-      paths: ['/later'],
-    });
-    await waitServingEverywhere(dps, '/later', 'cached');
-    const { hash: after } = await pollUntil(async () => {
-      const r = await waitRowsInSync(cp, 2);
-      return r.hash !== before ? r : null;
-    }, 'rows on the new hash');
-    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
-  });
+      // Back under the limit, pushes resume.
+      await adminCall(cp.port('admin'), 'DELETE', `/services/${big.id}`);
+      await adminCall(cp.port('admin'), 'POST', '/services/cached/routes', {
+        name: 'later',
+        paths: ['/later'],
+      });
+      await waitServingEverywhere(dps, '/later', 'cached');
+      const { hash: after } = await pollUntil(async () => {
+        const r = await waitRowsInSync(cp, 2);
+        return r.hash !== before ? r : null;
+      }, 'rows on the new hash');
+      for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

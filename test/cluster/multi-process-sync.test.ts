@@ -26,6 +26,9 @@ import {
 } from './helpers/hybrid-cluster.js';
 import { stopAllNodes } from './helpers/node-process.js';
 
+/** Processes start in ~1 s each, several under a loaded 2-core machine: above jest's 30 s default. */
+const TEST_TIMEOUT_MS = 60_000;
+
 let ws: Workspace;
 let certs: CertFiles;
 let upstream: Upstream;
@@ -54,80 +57,88 @@ async function addRoute(admin: number, name: string, path: string, target: Upstr
 }
 
 describe('a control plane and three data planes as processes', () => {
-  it('a route added on the CP serves on every DP, and /clustering/data-planes shows all three in sync', async () => {
-    for (const dp of dps) await dp.proc.waitForMsg('connected to control plane');
-    await addRoute(cp.port('admin'), 'alpha', '/alpha', upstream);
-    await waitServingEverywhere(dps, '/alpha', 'alpha');
+  it(
+    'a route added on the CP serves on every DP, and /clustering/data-planes shows all three in sync',
+    async () => {
+      for (const dp of dps) await dp.proc.waitForMsg('connected to control plane');
+      await addRoute(cp.port('admin'), 'alpha', '/alpha', upstream);
+      await waitServingEverywhere(dps, '/alpha', 'alpha');
 
-    const { rows, hash } = await waitRowsInSync(cp, 3);
-    expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
-    expect(new Set(rows.map((r) => r.id)).size).toBe(3);
-    // Each DP serves exactly what the CP exported, by its own account too.
-    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(hash);
-    for (const dp of dps) {
-      const applied = dp.proc.linesWith('configuration applied').map((l) => l.config_hash);
-      expect(applied).toContain(hash);
-    }
-  });
+      const { rows, hash } = await waitRowsInSync(cp, 3);
+      expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(3);
+      // Each DP serves exactly what the CP exported, by its own account too.
+      for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(hash);
+      for (const dp of dps) {
+        const applied = dp.proc.linesWith('configuration applied').map((l) => l.config_hash);
+        expect(applied).toContain(hash);
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('CP killed: DPs serve on; restarted and newly provisioned DPs serve from cache; CP back: all converge', async () => {
-    const admin = cp.port('admin');
-    const clusterPort = cp.port('cluster');
-    await addRoute(admin, 'beta', '/beta', upstream);
-    await waitServingEverywhere(dps, '/beta', 'alpha');
-    const { hash: before } = await waitRowsInSync(cp, 3);
+  it(
+    'CP killed: DPs serve on; restarted and newly provisioned DPs serve from cache; CP back: all converge',
+    async () => {
+      const admin = cp.port('admin');
+      const clusterPort = cp.port('cluster');
+      await addRoute(admin, 'beta', '/beta', upstream);
+      await waitServingEverywhere(dps, '/beta', 'alpha');
+      const { hash: before } = await waitRowsInSync(cp, 3);
 
-    const marks = dps.map((dp) => dp.proc.lines.length);
-    await cp.proc.stop('SIGKILL');
-    await Promise.all(
-      dps.map((dp, i) =>
-        dp.proc.waitForMsg('lost connection to control plane, reconnecting', { fromIndex: marks[i] }),
-      ),
-    );
-    // Zero failures with the CP gone: a bounded run of requests through every DP.
-    const statuses: number[] = [];
-    for (let i = 0; i < 60; i++)
-      statuses.push((await proxyGet(dps[i % 3]!, i % 2 ? '/alpha' : '/beta')).status);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      const marks = dps.map((dp) => dp.proc.lines.length);
+      await cp.proc.stop('SIGKILL');
+      await Promise.all(
+        dps.map((dp, i) =>
+          dp.proc.waitForMsg('lost connection to control plane, reconnecting', { fromIndex: marks[i] }),
+        ),
+      );
+      // Zero failures with the CP gone: a bounded run of requests through every DP.
+      const statuses: number[] = [];
+      for (let i = 0; i < 60; i++)
+        statuses.push((await proxyGet(dps[i % 3]!, i % 2 ? '/alpha' : '/beta')).status);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
-    // A DP restarted while the CP is down starts from its cache and serves at once.
-    await dps[1]!.proc.stop('SIGTERM');
-    dps[1] = await startHybridgate('dp2 (restarted)', dps[1]!.env);
-    const loaded = dps[1].proc.linesWith('configuration loaded');
-    expect(loaded.map((l) => [l.source, l.config_hash])).toEqual([['cache', before]]);
-    expect(dps[1].proc.linesWith('found persisted config cache, loading')).toHaveLength(1);
-    expect((await proxyGet(dps[1], '/beta')).status).toBe(200);
+      // A DP restarted while the CP is down starts from its cache and serves at once.
+      await dps[1]!.proc.stop('SIGTERM');
+      dps[1] = await startHybridgate('dp2 (restarted)', dps[1]!.env);
+      const loaded = dps[1].proc.linesWith('configuration loaded');
+      expect(loaded.map((l) => [l.source, l.config_hash])).toEqual([['cache', before]]);
+      expect(dps[1].proc.linesWith('found persisted config cache, loading')).toHaveLength(1);
+      expect((await proxyGet(dps[1], '/beta')).status).toBe(200);
 
-    // A new DP provisioned during the outage from a copy of another DP's cache serves too.
-    const cacheDir = join(ws.prefix('dp4'), 'dbless.lmdb');
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    copyFileSync(join(ws.prefix('dp1'), 'dbless.lmdb', 'data.mdb'), join(cacheDir, 'data.mdb'));
-    const dp4 = await startHybridgate('dp4 (copied cache)', dataPlaneEnv(ws, 'dp4', certs, clusterPort));
-    dps.push(dp4);
-    expect(dp4.proc.linesWith('configuration loaded').map((l) => [l.source, l.config_hash])).toEqual([
-      ['cache', before],
-    ]);
-    expect((await proxyGet(dp4, '/alpha')).status).toBe(200);
-    expect((await dpStatus(dp4)).configuration_hash).toBe(before);
+      // A new DP provisioned during the outage from a copy of another DP's cache serves too.
+      const cacheDir = join(ws.prefix('dp4'), 'dbless.lmdb');
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      copyFileSync(join(ws.prefix('dp1'), 'dbless.lmdb', 'data.mdb'), join(cacheDir, 'data.mdb'));
+      const dp4 = await startHybridgate('dp4 (copied cache)', dataPlaneEnv(ws, 'dp4', certs, clusterPort));
+      dps.push(dp4);
+      expect(dp4.proc.linesWith('configuration loaded').map((l) => [l.source, l.config_hash])).toEqual([
+        ['cache', before],
+      ]);
+      expect((await proxyGet(dp4, '/alpha')).status).toBe(200);
+      expect((await dpStatus(dp4)).configuration_hash).toBe(before);
 
-    // The CP returns on the same prefix and port: every DP rejoins on its own.
-    const marks2 = dps.map((dp) => dp.proc.lines.length);
-    cp = await startHybridgate(
-      'cp (restarted)',
-      controlPlaneEnv(ws, certs, { adminPort: admin, clusterPort }),
-    );
-    await Promise.all(
-      dps.map((dp, i) => dp.proc.waitForMsg(/^(re)?connected to control plane$/, { fromIndex: marks2[i] })),
-    );
-    // The store survived SIGKILL: the CP exports the same config the DPs run.
-    expect(cpConfigHash(cp)).toBe(before);
-    await addRoute(admin, 'gamma', '/gamma', upstream);
-    await waitServingEverywhere(dps, '/gamma', 'alpha');
-    const { rows, hash: after } = await waitRowsInSync(cp, 4);
-    expect(after).not.toBe(before);
-    for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
-    // dp2 kept its node id across its restart: four DPs, four rows, none left behind.
-    expect((await dataPlaneRows(cp)).length).toBe(4);
-    expect(rows).toHaveLength(4);
-  });
+      // The CP returns on the same prefix and port: every DP rejoins on its own.
+      const marks2 = dps.map((dp) => dp.proc.lines.length);
+      cp = await startHybridgate(
+        'cp (restarted)',
+        controlPlaneEnv(ws, certs, { adminPort: admin, clusterPort }),
+      );
+      await Promise.all(
+        dps.map((dp, i) => dp.proc.waitForMsg(/^(re)?connected to control plane$/, { fromIndex: marks2[i] })),
+      );
+      // The store survived SIGKILL: the CP exports the same config the DPs run.
+      expect(cpConfigHash(cp)).toBe(before);
+      await addRoute(admin, 'gamma', '/gamma', upstream);
+      await waitServingEverywhere(dps, '/gamma', 'alpha');
+      const { rows, hash: after } = await waitRowsInSync(cp, 4);
+      expect(after).not.toBe(before);
+      for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
+      // dp2 kept its node id across its restart: four DPs, four rows, none left behind.
+      expect((await dataPlaneRows(cp)).length).toBe(4);
+      expect(rows).toHaveLength(4);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
