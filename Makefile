@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest demo bench clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,11 @@ envtest: ## build (once, cached in ~/.cache/hybridgate) kube-apiserver, etcd, ku
 	@echo "==> test binaries: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, helm"
 	@hack/install-test-binaries.sh
 
-test-unit: build envtest ## run the jest suites (unit, multi-process, envtest)
+postgres: ## install Debian's PostgreSQL server (the store tests start their own on a loopback port)
+	@echo "==> PostgreSQL server for the store tests (Debian's package, installed once)"
+	@hack/install-postgres.sh
+
+test-unit: build envtest postgres ## run the jest suites (unit, multi-process, envtest)
 	@echo "==> running the test suites (jest)"
 	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
 

@@ -3,6 +3,7 @@ import { startNode } from '../runtime/start-node.js';
 import { CliExit, lineWriters, type CliContext } from './cli-context.js';
 import { configCommand } from './commands/config.js';
 import { hybridCommand } from './commands/hybrid-gen-cert.js';
+import { migrationsCommand } from './commands/migrations.js';
 import { startCommand } from './commands/start.js';
 import { versionCommand } from './commands/version.js';
 import { errorLines } from './report-error.js';
@@ -19,6 +20,7 @@ const COMMANDS: ((ctx: CliContext) => Command)[] = [
   configCommand,
   versionCommand,
   hybridCommand,
+  migrationsCommand,
 ];
 
 /** The context of a real run: this process's streams, environment and signals. */

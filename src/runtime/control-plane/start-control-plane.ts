@@ -9,6 +9,8 @@ import type { RouteModule } from './admin/admin-app.js';
 import { startAdminServer, type AdminAddress } from './admin/admin-server.js';
 import { kongEntityModel } from './admin/entity-model.js';
 import { openLmdbStore } from './store/lmdb-store.js';
+import { openPostgresStore } from './store/postgres/postgres-store.js';
+import { postgresConnectionFromConf } from './store/postgres/pg-options.js';
 import type { Store } from './store/store.js';
 
 /** Where the control plane keeps its LMDB store under the prefix (apart from a DP's `dbless.lmdb`). */
@@ -29,6 +31,23 @@ export interface StartControlPlaneOptions {
   adminModules?: readonly RouteModule[];
 }
 
+/** The store `database` names: LMDB under the prefix, or PostgreSQL (migrated with `hybridgate migrations`). */
+function openStore(conf: Conf, logger: Logger): Promise<Store> {
+  if (conf.database === 'postgres') {
+    return openPostgresStore({
+      connection: postgresConnectionFromConf(conf),
+      definitions: ENTITY_DEFINITIONS,
+      logger,
+    });
+  }
+  return openLmdbStore({
+    path: join(conf.prefix, STORE_DIRECTORY),
+    mapSize: conf.lmdb_map_size,
+    definitions: ENTITY_DEFINITIONS,
+    logger,
+  });
+}
+
 /**
  * Starts the control plane's own parts: the store (LMDB at `<prefix>/store.lmdb`, map size from
  * `lmdb_map_size`) and the Admin API on every `admin_listen` address. Clustering is composed beside it
@@ -47,19 +66,9 @@ export async function startControlPlane(
       },
     );
   }
-  if (conf.database === 'postgres') {
-    throw new ConfError('database = postgres is not supported by this build yet (expected lmdb)', {
-      database: conf.database,
-    });
-  }
   mkdirSync(conf.prefix, { recursive: true });
   const nodeId = loadOrCreateNodeId(conf.prefix, logger);
-  const store = await openLmdbStore({
-    path: join(conf.prefix, STORE_DIRECTORY),
-    mapSize: conf.lmdb_map_size,
-    definitions: ENTITY_DEFINITIONS,
-    logger: logger.child({ subsystem: 'store' }),
-  });
+  const store = await openStore(conf, logger.child({ subsystem: 'store' }));
   try {
     const admin = await startAdminServer({
       conf,

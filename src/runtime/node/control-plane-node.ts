@@ -4,7 +4,9 @@ import type { Conf } from '../config/conf/types.js';
 import { createClusterMetrics } from '../control-plane/status/cluster-metrics.js';
 import { registerClusteringRoutes } from '../control-plane/status/clustering-routes.js';
 import { createDataPlaneRegistry, type DataPlaneRow } from '../control-plane/status/data-plane-registry.js';
-import type { RecordTable } from '../control-plane/store/store.js';
+import type { RecordTable, Store, StoreSnapshot } from '../control-plane/store/store.js';
+import type { PostgresStore } from '../control-plane/store/postgres/postgres-store.js';
+import { DbError } from '../errors.js';
 import { errorMessage } from '../../shared/errors.js';
 import { startClusterListener } from '../control-plane/sync/cluster-listener.js';
 import type { ConfigSource } from '../control-plane/sync/config-source.js';
@@ -16,6 +18,22 @@ import { clusterTlsPolicyFromConf } from './cluster-tls.js';
 import { exportForDataPlanes, type ExportedConfig } from './config-export.js';
 import { loadedPlugins } from './plugin-inventory.js';
 import { listenerAddresses } from './listener-addresses.js';
+
+/**
+ * The store's current snapshot or, while a PostgreSQL database is unreachable, the last one this CP saw
+ * committed: DPs that connect during a database outage still get the configuration (Kong users report
+ * that a CP database outage blocks new DPs).
+ */
+async function snapshotOrLastKnown(store: Store): Promise<StoreSnapshot> {
+  try {
+    return await store.snapshot();
+  } catch (err) {
+    const fallback = (store as Partial<PostgresStore>).lastSnapshot;
+    if (err instanceof DbError && err.kind === 'DATABASE_UNAVAILABLE' && fallback)
+      return fallback.call(store);
+    throw err;
+  }
+}
 
 /**
  * A control plane: the store and the Admin API (with `/clustering/*` and `/metrics`), and the cluster
@@ -59,9 +77,9 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
   let exported: ExportedConfig | null = null;
   const source: ConfigSource = {
     snapshot: async () => {
-      if (exported === null || exported.version !== (await cp.store.version())) {
-        exported = exportForDataPlanes(await cp.store.snapshot());
-      }
+      const snapshot = await snapshotOrLastKnown(cp.store);
+      if (exported === null || exported.version !== snapshot.version)
+        exported = exportForDataPlanes(snapshot);
       return { config: exported.config, hashes: exported.hashes };
     },
     onChange: (listener) => cp.store.onChange(() => listener()),
