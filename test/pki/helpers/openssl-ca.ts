@@ -43,6 +43,8 @@ export interface LeafOptions {
   enddate?: string;
   ocspUrl?: string;
   keyType?: 'ec' | 'rsa';
+  /** More extension lines for the openssl extfile (e.g. `extendedKeyUsage=OCSPSigning`). */
+  extraExt?: string[];
 }
 
 /** openssl's YYMMDDHHMMSSZ for a date. */
@@ -193,6 +195,7 @@ export class OpensslCa {
     const sans = [...(o.dns ?? []).map((d) => `DNS:${d}`), ...(o.ip ?? []).map((i) => `IP:${i}`)];
     if (sans.length > 0) lines.push(`subjectAltName=${sans.join(',')}`);
     if (o.ocspUrl) lines.push(`authorityInfoAccess=OCSP;URI:${o.ocspUrl}`);
+    lines.push(...(o.extraExt ?? []));
     lines.push('subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid');
     const ext = join(base, `${file}.ext`);
     writeFileSync(ext, lines.join('\n') + '\n');
