@@ -1,330 +1,77 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbError } from '../../errors.js';
 import { openLmdbStore } from './lmdb-store.js';
-import type { ChangeEvent, Store } from './store.js';
+import { describeStoreConformance } from './store-conformance.js';
 import { testDefinitions } from './test-definitions.js';
 
 const MAP_SIZE = 64 * 1024 * 1024;
-let dir: string;
-let store: Store;
-let clock = 1_700_000_000;
 
-async function open(changeLogSize?: number): Promise<Store> {
-  return openLmdbStore({
-    path: join(dir, 'store.lmdb'),
-    mapSize: MAP_SIZE,
-    definitions: testDefinitions(),
-    now: () => clock,
-    ...(changeLogSize ? { changeLogSize } : {}),
-  });
-}
-
-async function rejection(p: Promise<unknown>): Promise<DbError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DbError) return err;
-    throw err;
-  }
-  throw new Error('expected a DbError');
-}
-
-const svc = (name: string, extra: Record<string, unknown> = {}) => ({
-  id: randomUUID(),
-  name,
-  host: 'h',
-  ...extra,
+// The behaviour both backends share lives in the conformance suite; this file adds only what is
+// particular to LMDB (a directory under the prefix, its permissions, open failures).
+let conformanceDir: string | null = null;
+describeStoreConformance('lmdb', {
+  open: async ({ fresh, now, changeLogSize }) => {
+    if (fresh || conformanceDir === null) conformanceDir = mkdtempSync(join(tmpdir(), 'hg-store-'));
+    return openLmdbStore({
+      path: join(conformanceDir, 'store.lmdb'),
+      mapSize: MAP_SIZE,
+      definitions: testDefinitions(),
+      now,
+      ...(changeLogSize ? { changeLogSize } : {}),
+    });
+  },
+  cleanup: async () => {
+    if (conformanceDir) rmSync(conformanceDir, { recursive: true, force: true });
+    conformanceDir = null;
+  },
 });
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hg-store-'));
-  store = await open();
-});
-
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('lmdb store: writes and constraints', () => {
-  it('inserts, reads by id and by unique field, sets timestamps', async () => {
-    const s = svc('a');
-    const stored = await store.transaction((tx) => tx.insert('services', s));
-    expect(stored).toEqual({ ...s, created_at: clock, updated_at: clock });
-    expect(await store.get('services', s.id)).toEqual(stored);
-    expect(await store.getByField('services', 'name', 'a')).toEqual(stored);
-    expect(await store.getByField('services', 'name', 'b')).toBeNull();
-    expect(statSync(join(dir, 'store.lmdb')).mode & 0o777).toBe(0o700);
+describe('lmdb store: storage on disk', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'hg-store-'));
+    dirs.push(d);
+    return d;
+  };
 
-  it('refuses a duplicate unique value with Kong’s message and keeps null values apart', async () => {
-    await store.transaction((tx) => tx.insert('services', svc('a')));
-    const err = await rejection(store.transaction((tx) => tx.insert('services', svc('a'))));
-    expect(err.toBody()).toEqual({
-      code: 5,
-      name: 'unique constraint violation',
-      message: `UNIQUE violation detected on '{name="a"}'`,
-      fields: { name: 'a' },
+  it('keeps the environment in a 0700 directory, even one that existed with wider permissions', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'store.lmdb'), { mode: 0o755 });
+    const store = await openLmdbStore({
+      path: join(dir, 'store.lmdb'),
+      mapSize: MAP_SIZE,
+      definitions: testDefinitions(),
     });
-    expect(err.status).toBe(409);
-    await store.transaction(async (tx) => {
-      await tx.insert('consumers', { id: randomUUID(), username: 'x', custom_id: null });
-      await tx.insert('consumers', { id: randomUUID(), username: 'y', custom_id: null });
-    });
-  });
-
-  it('refuses a duplicate composite unique, foreign keys shown as ids', async () => {
-    const up = { id: randomUUID(), name: 'u' };
-    await store.transaction(async (tx) => {
-      await tx.insert('upstreams', up);
-      await tx.insert('targets', { id: randomUUID(), upstream: { id: up.id }, target: 'a:80' });
-    });
-    const err = await rejection(
-      store.transaction((tx) =>
-        tx.insert('targets', { id: randomUUID(), upstream: { id: up.id }, target: 'a:80' }),
-      ),
-    );
-    expect(err.message).toBe(`UNIQUE violation detected on '{target="a:80",upstream={id="${up.id}"}}'`);
-  });
-
-  it('refuses a foreign key to nothing', async () => {
-    const ghost = randomUUID();
-    const err = await rejection(
-      store.transaction((tx) => tx.insert('routes', { id: randomUUID(), service: { id: ghost } })),
-    );
-    expect(err.toBody()).toEqual({
-      code: 4,
-      name: 'foreign key violation',
-      message: `the foreign key '{id="${ghost}"}' does not reference an existing 'services' entity.`,
-      fields: { service: { id: ghost } },
-    });
-  });
-
-  it('rolls the whole transaction back on any error', async () => {
-    const a = svc('a');
-    await rejection(
-      store.transaction(async (tx) => {
-        await tx.insert('services', a);
-        await tx.insert('services', svc('a'));
-      }),
-    );
-    expect(await store.get('services', a.id)).toBeNull();
-    expect(await store.version()).toBe(0);
-  });
-
-  it('refuses to delete a service that routes reference, cascades plugins', async () => {
-    const s = svc('a');
-    const route = { id: randomUUID(), name: 'r', service: { id: s.id } };
-    const plugin = { id: randomUUID(), name: 'key-auth', service: { id: s.id }, route: null, consumer: null };
-    await store.transaction(async (tx) => {
-      await tx.insert('services', s);
-      await tx.insert('routes', route);
-      await tx.insert('plugins', plugin);
-    });
-    const err = await rejection(store.transaction((tx) => tx.delete('services', s.id)));
-    expect(err.toBody()).toEqual({
-      code: 4,
-      name: 'foreign key violation',
-      message: "an existing 'routes' entity references this 'services' entity",
-      fields: { '@referenced_by': 'routes' },
-    });
-    expect(await store.get('plugins', plugin.id)).not.toBeNull();
-    const events: ChangeEvent[] = [];
-    store.onChange((e) => events.push(e));
-    await store.transaction(async (tx) => {
-      await tx.delete('routes', route.id);
-      await tx.delete('services', s.id);
-    });
-    expect(await store.get('plugins', plugin.id)).toBeNull();
-    expect(events).toHaveLength(1);
-    expect(events[0]?.changes.map((c) => `${c.op} ${c.family}`)).toEqual([
-      'delete routes',
-      'delete plugins',
-      'delete services',
-    ]);
-  });
-
-  it('updates keep created_at, move unique indexes, and delete of an absent id is null', async () => {
-    const s = await store.transaction((tx) => tx.insert('services', svc('a')));
-    clock += 10;
-    const updated = await store.transaction((tx) => tx.update('services', { ...s, name: 'b' }));
-    expect(updated.created_at).toBe(s.created_at);
-    expect(updated.updated_at).toBe(clock);
-    expect(await store.getByField('services', 'name', 'a')).toBeNull();
-    expect((await store.getByField('services', 'name', 'b'))?.id).toBe(s.id);
-    await store.transaction((tx) => tx.insert('services', svc('a')));
-    const missing = await rejection(store.transaction((tx) => tx.update('services', svc('zz'))));
-    expect(missing.kind).toBe('NOT_FOUND');
-    expect(await store.transaction((tx) => tx.delete('services', randomUUID()))).toBeNull();
-    const pk = await rejection(store.transaction((tx) => tx.insert('services', { ...s, name: 'other' })));
-    expect(pk.kind).toBe('PRIMARY_KEY_VIOLATION');
-  });
-});
-
-describe('lmdb store: reads', () => {
-  it('pages through 250 entities with opaque offsets, filters by tags and by foreign key', async () => {
-    const ids: string[] = [];
-    await store.transaction(async (tx) => {
-      for (let i = 0; i < 250; i++) {
-        const s = svc(`s${i}`, { tags: i % 2 === 0 ? ['even', `n${i}`] : ['odd'] });
-        ids.push(s.id);
-        await tx.insert('services', s);
-      }
-    });
-    const seen: string[] = [];
-    let offset: string | null = null;
-    let pages = 0;
-    do {
-      const page = await store.list('services', { size: 100, offset });
-      seen.push(...page.data.map((e) => e.id));
-      offset = page.offset;
-      pages++;
-    } while (offset);
-    expect(pages).toBe(3);
-    expect(seen).toEqual([...ids].sort());
-    const even = await store.list('services', { size: 1000, tags: ['even'] });
-    expect(even.data).toHaveLength(125);
-    expect(even.offset).toBeNull();
-    const and = await store.list('services', { size: 1000, tags: ['even', 'n4'] });
-    expect(and.data.map((e) => e.name)).toEqual(['s4']);
-    const or = await store.list('services', { size: 1000, tags: ['odd', 'n4'], tagsMode: 'or' });
-    expect(or.data).toHaveLength(126);
-
-    const parent = ids[0] as string;
-    await store.transaction(async (tx) => {
-      for (let i = 0; i < 3; i++) await tx.insert('routes', { id: randomUUID(), service: { id: parent } });
-      await tx.insert('routes', { id: randomUUID(), service: { id: ids[1] as string } });
-    });
-    const first = await store.list('routes', { size: 2, foreign: { field: 'service', id: parent } });
-    expect(first.data).toHaveLength(2);
-    const second = await store.list('routes', {
-      size: 2,
-      offset: first.offset,
-      foreign: { field: 'service', id: parent },
-    });
-    expect(second.data).toHaveLength(1);
-    expect(second.offset).toBeNull();
-    const wrongScope = await rejection(store.list('services', { size: 2, offset: first.offset }));
-    expect(wrongScope.kind).toBe('INVALID_OFFSET');
-  });
-
-  it('refuses offsets it did not produce', async () => {
-    for (const bad of [
-      '!!!',
-      'abc',
-      Buffer.from('[1,"services","x y"]').toString('base64url'),
-      'a'.repeat(2000),
-    ]) {
-      const err = await rejection(store.list('services', { size: 10, offset: bad }));
-      expect(err.toBody().code).toBe(7);
-      expect(err.message).toContain('is not a valid offset');
+    try {
+      await store.transaction((tx) => tx.insert('services', { id: randomUUID(), name: 'a', host: 'h' }));
+      expect(statSync(join(dir, 'store.lmdb')).mode & 0o777).toBe(0o700);
+    } finally {
+      await store.close();
     }
   });
-});
 
-describe('lmdb store: versions, change log, replaceAll, durability', () => {
-  it('bumps the version once per committed transaction and serves changesSince from a bounded log', async () => {
-    await store.close();
-    store = await open(3);
-    for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.insert('services', svc(`s${i}`)));
-    expect(await store.version()).toBe(5);
-    expect(await store.changesSince(5)).toEqual([]);
-    const recent = await store.changesSince(3);
-    expect(recent?.map((e) => e.version)).toEqual([4, 5]);
-    expect(recent?.[0]?.changes[0]?.entity?.name).toBe('s3');
-    expect(await store.changesSince(2)).not.toBeNull();
-    expect(await store.changesSince(1)).toBeNull();
-    expect(await store.changesSince(9)).toBeNull();
-    // a transaction that changes nothing does not bump the version
-    await store.transaction((tx) => tx.delete('services', randomUUID()));
-    expect(await store.version()).toBe(5);
-  });
-
-  it('replaceAll swaps everything atomically, reports only differences, and refuses bad references whole', async () => {
-    const keep = svc('keep');
-    const gone = svc('gone');
-    await store.transaction(async (tx) => {
-      await tx.insert('services', keep);
-      await tx.insert('services', gone);
-    });
-    const before = await store.snapshot();
-    const bad = await rejection(
-      store.replaceAll({
-        _format_version: '3.0',
-        routes: [{ id: randomUUID(), service: { id: randomUUID() } }],
-      }),
+  it('turns an LMDB open failure into DbError DATABASE_ERROR', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'store.lmdb');
+    const first = await openLmdbStore({ path, mapSize: MAP_SIZE, definitions: testDefinitions() });
+    await first.close();
+    // data.mdb as a directory: LMDB cannot open it as its data file.
+    rmSync(join(path, 'data.mdb'), { force: true });
+    rmSync(join(path, 'data.mdb-lock'), { force: true });
+    mkdirSync(join(path, 'data.mdb'));
+    const err = await openLmdbStore({ path, mapSize: MAP_SIZE, definitions: testDefinitions() }).then(
+      () => null,
+      (e: unknown) => e,
     );
-    expect(bad.kind).toBe('FOREIGN_KEY_VIOLATION');
-    expect(await store.snapshot()).toEqual(before);
-
-    const events: ChangeEvent[] = [];
-    store.onChange((e) => events.push(e));
-    const fresh = svc('fresh');
-    const version = await store.replaceAll({
-      _format_version: '3.0',
-      services: [{ id: keep.id, name: 'keep', host: 'h' }, fresh],
-      routes: [{ id: randomUUID(), service: { id: fresh.id } }],
-    });
-    expect(version).toBe(before.version + 1);
-    expect(
-      events[0]?.changes.map((c) => `${c.op} ${c.family} ${String(c.entity?.name ?? c.previous?.name)}`),
-    ).toEqual(['delete services gone', 'create services fresh', 'create routes undefined']);
-    const snap = await store.snapshot();
-    expect(snap.config.services?.map((s) => s.name).sort()).toEqual(['fresh', 'keep']);
-    expect(await store.getByField('services', 'name', 'gone')).toBeNull();
-    const keptBefore = before.config.services?.find((e) => e.id === keep.id);
-    expect((await store.get('services', keep.id))?.created_at).toBe(keptBefore?.created_at);
-  });
-
-  it('finds everything again after a restart and continues the version', async () => {
-    const s = svc('durable');
-    await store.transaction((tx) => tx.insert('services', s));
-    await store.transaction((tx) =>
-      tx.insert('routes', { id: randomUUID(), name: 'r', service: { id: s.id } }),
-    );
-    const before = await store.snapshot();
-    await store.close();
-    store = await open();
-    expect(await store.snapshot()).toEqual(before);
-    const err = await rejection(store.transaction((tx) => tx.insert('services', svc('durable'))));
-    expect(err.kind).toBe('UNIQUE_VIOLATION');
-    await store.transaction((tx) => tx.insert('services', svc('next')));
-    expect(await store.version()).toBe(before.version + 1);
-    expect((await store.changesSince(before.version - 1))?.length).toBe(2);
-  });
-
-  it('keeps side records across restarts without touching the config version', async () => {
-    const rows = store.records<{ id: string; hostname: string }>('data_planes');
-    await rows.put('dp-1', { id: 'dp-1', hostname: 'a' });
-    await rows.put('dp-2', { id: 'dp-2', hostname: 'b' });
-    await rows.delete('dp-2');
-    expect(await store.version()).toBe(0);
-    expect((await store.snapshot()).config).toEqual({ _format_version: '3.0', _transform: false });
-    await store.close();
-    store = await open();
-    expect(await store.records('data_planes').load()).toEqual([{ id: 'dp-1', hostname: 'a' }]);
-    expect(await store.records('other').load()).toEqual([]);
-    expect(() => store.records('../x')).toThrow(TypeError);
-    await expect(store.records('ok').put('a/b', {})).rejects.toThrow(TypeError);
-  });
-
-  it('serialises concurrent transactions and refuses use after close', async () => {
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.transaction((tx) => tx.insert('services', svc(`c${i}`)))),
-    );
-    expect(await store.version()).toBe(20);
-    const dup = await Promise.allSettled([
-      store.transaction((tx) => tx.insert('services', svc('race'))),
-      store.transaction((tx) => tx.insert('services', svc('race'))),
-    ]);
-    expect(dup.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    await store.close();
-    expect(await store.ping()).toBe(false);
-    expect((await rejection(store.get('services', randomUUID()))).kind).toBe('DATABASE_ERROR');
-    store = await open();
+    expect(err).toBeInstanceOf(DbError);
+    expect((err as DbError).kind).toBe('DATABASE_ERROR');
+    expect((err as DbError).message).toContain(path);
   });
 });

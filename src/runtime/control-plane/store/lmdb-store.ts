@@ -27,6 +27,7 @@ import type {
   StoreSnapshot,
   WriteTxn,
 } from './store.js';
+import { keepTimestamps, replaceChanges } from './replace-diff.js';
 import { databaseError } from './store-errors.js';
 import { childRelations, TxnCore, type Definitions } from './write-txn.js';
 
@@ -141,11 +142,11 @@ class LmdbStore implements Store {
       const core = this.newCore(overlay);
       for (const family of this.families()) {
         for (const entity of config[family] ?? []) {
-          core.insert(family, keepTimestamps(entity, previous.get(`${family}/${entity.id}`)?.previous), true);
+          core.insert(family, keepTimestamps(entity, previous.get(`${family}/${entity.id}`)), true);
         }
       }
       core.checkAllForeignKeys();
-      const changes = diff(previous, core.changes);
+      const changes = replaceChanges(previous, core.changes);
       await this.commit(overlay, changes);
       return this.currentVersion();
     });
@@ -155,13 +156,13 @@ class LmdbStore implements Store {
     return ENTITY_NAMES.filter((f) => this.opts.definitions[f] !== undefined);
   }
 
-  private readAll(): Map<string, Change> {
-    const out = new Map<string, Change>();
+  /** Every entity keyed `family/id`, families in topological order (replaceChanges relies on it). */
+  private readAll(): Map<string, Entity> {
+    const out = new Map<string, Entity>();
     for (const family of this.families()) {
       const { start, end } = entityRange(family);
       for (const { key, value } of this.db.getRange({ start, end })) {
-        const id = idOfEntityKey(String(key));
-        out.set(`${family}/${id}`, { op: 'delete', family, id, entity: null, previous: value as Entity });
+        out.set(`${family}/${idOfEntityKey(String(key))}`, value as Entity);
       }
     }
     return out;
@@ -298,44 +299,6 @@ class LmdbStore implements Store {
 function matchesTags(entity: Entity, tags: readonly string[], mode: 'and' | 'or'): boolean {
   const own = Array.isArray(entity.tags) ? (entity.tags as unknown[]) : [];
   return mode === 'and' ? tags.every((t) => own.includes(t)) : tags.some((t) => own.includes(t));
-}
-
-/** JSON with object keys sorted, so equal entities compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
-
-/**
- * A declarative file usually carries no timestamps: an entity that is still there keeps its
- * `created_at`, and its `updated_at` too when nothing else changed, so re-posting the same file is a no-op.
- */
-function keepTimestamps(entity: Entity, before: Entity | null | undefined): Entity {
-  if (!before || entity.created_at !== undefined) return entity;
-  const { created_at, updated_at, ...beforeRest } = before;
-  const { updated_at: givenUpdatedAt, ...entityRest } = entity;
-  const unchanged = canonicalJson(beforeRest) === canonicalJson(entityRest);
-  return { ...entity, created_at, updated_at: givenUpdatedAt ?? (unchanged ? updated_at : undefined) };
-}
-
-/** The changes of a replaceAll as seen by consumers: only what differs from before. */
-function diff(previous: Map<string, Change>, inserted: Change[]): Change[] {
-  const out: Change[] = [];
-  const seen = new Set<string>();
-  for (const c of inserted) {
-    const key = `${c.family}/${c.id}`;
-    seen.add(key);
-    const before = previous.get(key)?.previous ?? null;
-    if (!before) out.push(c);
-    else if (canonicalJson(before) !== canonicalJson(c.entity))
-      out.push({ ...c, op: 'update', previous: before });
-  }
-  const deletes = [...previous.entries()].filter(([key]) => !seen.has(key)).map(([, c]) => c);
-  // Children before parents, as cascades report them: reverse topological order.
-  return [...deletes.reverse(), ...out];
 }
 
 /**

@@ -33,7 +33,7 @@ import {
   readVersion,
 } from './pg-reads.js';
 import { recordTable } from './pg-records.js';
-import { keepTimestamps, replaceChanges } from './replace-diff.js';
+import { keepTimestamps, replaceChanges } from '../replace-diff.js';
 import { netWrites, writeRows } from './sql-writes.js';
 
 /** Options of the PostgreSQL backend. */

@@ -1,10 +1,10 @@
-import type { Entity } from '../../../config/entities/definition.js';
-import type { Change } from '../store.js';
+import type { Entity } from '../../config/entities/definition.js';
+import type { Change } from './store.js';
 
 /**
- * replaceAll's rules, with the LMDB store's semantics (lmdb-store.ts keeps its own private copy; these
- * are exported so both backends could share one): re-posting a file keeps timestamps of what did not
- * change, and consumers see only the entities that differ.
+ * replaceAll's rules, shared by every backend (LMDB and PostgreSQL must report the same changes for the
+ * same file): re-posting a file keeps timestamps of what did not change, and consumers see only the
+ * entities that differ.
  */
 
 /** JSON with object keys sorted, so equal entities compare equal whatever their key order. */
