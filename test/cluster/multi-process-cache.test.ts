@@ -3,7 +3,7 @@
  * version are survived (warning, fall-through, then sync from the CP), and a configuration above
  * cluster_max_payload is refused by the CP with a line naming limit and size while DPs keep theirs.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,17 +14,9 @@ import {
   waitRowsInSync,
   waitServingEverywhere,
 } from './helpers/cluster-state.js';
-import { adminCall, pollUntil, startUpstream, type Upstream } from './helpers/http.js';
-import {
-  controlPlaneEnv,
-  dataPlaneEnv,
-  removeWorkspaces,
-  startHybridgate,
-  Workspace,
-  type CertFiles,
-  type StartedNode,
-} from './helpers/hybrid-cluster.js';
-import { stopAllNodes } from './helpers/node-process.js';
+import { clusterSuite } from './helpers/cluster-suite.js';
+import { adminCall, pollUntil } from './helpers/http.js';
+import { startHybridgate, type StartedNode } from './helpers/hybrid-cluster.js';
 
 /** Processes start in ~1 s each, several under a loaded 2-core machine: above jest's 30 s default. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -32,36 +24,18 @@ const TEST_TIMEOUT_MS = 60_000;
 /** The smallest cluster_max_payload the conf accepts (Kong's too): 4 MiB. */
 const MAX_PAYLOAD = 4_194_304;
 
-let ws: Workspace;
-let certs: CertFiles;
-let upstream: Upstream;
-let cp: StartedNode;
-
-beforeAll(async () => {
-  ws = new Workspace();
-  [certs, upstream] = await Promise.all([ws.genCert('cluster'), startUpstream('cached')]);
-  cp = await startHybridgate(
-    'cp',
-    controlPlaneEnv(ws, certs, { extra: { HYBRIDGATE_CLUSTER_MAX_PAYLOAD: String(MAX_PAYLOAD) } }),
-  );
-  await adminCall(cp.port('admin'), 'POST', '/services', { name: 'cached', url: upstream.url });
-  await adminCall(cp.port('admin'), 'POST', '/services/cached/routes', {
-    name: 'cached',
-    paths: ['/cached'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await stopAllNodes();
-  await upstream?.close();
-  removeWorkspaces();
+const suite = clusterSuite({
+  upstream: 'cached',
+  cpExtra: { HYBRIDGATE_CLUSTER_MAX_PAYLOAD: String(MAX_PAYLOAD) },
 });
+
+beforeAll(() => suite.addRoute('cached', '/cached'));
 
 /** Starts DP `name`, waits until it serves /cached, stops it: its prefix now holds a real cache. */
 async function primeCache(name: string, extra: Record<string, string> = {}): Promise<StartedNode> {
-  const dp = await startHybridgate(name, dataPlaneEnv(ws, name, certs, cp.port('cluster'), extra));
+  const dp = await suite.startDataPlane(name, extra);
   await waitServingEverywhere([dp], '/cached', 'cached');
-  expect(existsSync(join(ws.prefix(name), 'dbless.lmdb', 'data.mdb'))).toBe(true);
+  expect(existsSync(join(suite.ws.prefix(name), 'dbless.lmdb', 'data.mdb'))).toBe(true);
   await dp.proc.stop();
   return dp;
 }
@@ -71,19 +45,16 @@ describe('the DP cache across restarts, and the payload limit', () => {
     'a corrupt cache is moved aside with a warning; the DP starts empty, then syncs from the CP',
     async () => {
       await primeCache('dp-corrupt');
-      const dataFile = join(ws.prefix('dp-corrupt'), 'dbless.lmdb', 'data.mdb');
+      const dataFile = join(suite.ws.prefix('dp-corrupt'), 'dbless.lmdb', 'data.mdb');
       writeFileSync(dataFile, randomBytes(statSync(dataFile).size));
 
-      const dp = await startHybridgate(
-        'dp-corrupt (garbage cache)',
-        dataPlaneEnv(ws, 'dp-corrupt', certs, cp.port('cluster')),
-      );
+      const dp = await suite.startDataPlane('dp-corrupt', {}, 'dp-corrupt (garbage cache)');
       const warning = dp.proc.linesWith('config cache is unreadable, starting a new one');
       expect(warning).toHaveLength(1);
       expect(warning[0]!.level).toBe(40);
       expect(String(warning[0]!.moved_to)).toContain('dbless.lmdb.corrupt-');
       expect(
-        readdirSync(ws.prefix('dp-corrupt')).filter((f) => f.startsWith('dbless.lmdb.corrupt-')),
+        readdirSync(suite.ws.prefix('dp-corrupt')).filter((f) => f.startsWith('dbless.lmdb.corrupt-')),
       ).toHaveLength(1);
       expect(
         dp.proc.linesWith('no cached or declarative configuration, starting with an empty one'),
@@ -91,7 +62,7 @@ describe('the DP cache across restarts, and the payload limit', () => {
       expect(dp.proc.linesWith('configuration loaded')).toEqual([]);
 
       await waitServingEverywhere([dp], '/cached', 'cached');
-      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
+      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(suite.cp));
       // The fresh cache works: the next start loads it.
       await dp.proc.stop();
       const again = await startHybridgate('dp-corrupt (new cache)', dp.env);
@@ -107,16 +78,17 @@ describe('the DP cache across restarts, and the payload limit', () => {
       // Written by a DP reporting 0.0.x (an older minor the CP accepts): its cache carries tag 0.0.
       await primeCache('dp-tagged', { HYBRIDGATE_TEST_REPORTED_VERSION: '0.0.7' });
       expect(
-        cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1').length,
+        suite.cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1')
+          .length,
       ).toBe(1);
-      const declarative = join(ws.root, 'fallback.yaml');
+      const declarative = join(suite.ws.root, 'fallback.yaml');
       writeFileSync(
         declarative,
         [
           '_format_version: "3.0"',
           'services:',
           `  - name: fallback`,
-          `    url: ${upstream.url}`,
+          `    url: ${suite.upstream.url}`,
           '    routes:',
           '      - name: fallback',
           '        paths: [/fallback]',
@@ -124,11 +96,12 @@ describe('the DP cache across restarts, and the payload limit', () => {
         ].join('\n'),
       );
 
-      const dp = await startHybridgate(
-        'dp-tagged (current version)',
-        dataPlaneEnv(ws, 'dp-tagged', certs, cp.port('cluster'), {
+      const dp = await suite.startDataPlane(
+        'dp-tagged',
+        {
           HYBRIDGATE_DECLARATIVE_CONFIG: declarative,
-        }),
+        },
+        'dp-tagged (current version)',
       );
       const mismatch = dp.proc.linesWith('config cache validation tag mismatch, discarding it');
       expect(mismatch).toHaveLength(1);
@@ -136,7 +109,7 @@ describe('the DP cache across restarts, and the payload limit', () => {
       expect(dp.proc.linesWith('configuration loaded').map((l) => l.source)).toEqual(['declarative_config']);
 
       await waitServingEverywhere([dp], '/cached', 'cached');
-      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(cp));
+      expect((await dpStatus(dp)).configuration_hash).toBe(cpConfigHash(suite.cp));
       // The CP's config replaced the declarative one.
       expect((await proxyGet(dp, '/fallback')).status).toBe(404);
       await dp.proc.stop();
@@ -147,20 +120,18 @@ describe('the DP cache across restarts, and the payload limit', () => {
   it(
     'refuses a config above cluster_max_payload, naming limit and size; DPs keep theirs and follow the next change',
     async () => {
-      const dps = await Promise.all(
-        ['dp-p1', 'dp-p2'].map((n) => startHybridgate(n, dataPlaneEnv(ws, n, certs, cp.port('cluster')))),
-      );
-      const { hash: before } = await waitRowsInSync(cp, 2);
+      const dps = await Promise.all(['dp-p1', 'dp-p2'].map((n) => suite.startDataPlane(n)));
+      const { hash: before } = await waitRowsInSync(suite.cp, 2);
 
       // ~6.6 MB of random base64url in tags: gzip cannot bring it under 4 MiB.
       const tags = Array.from({ length: 100 }, () => randomBytes(49_500).toString('base64url'));
-      const mark = cp.proc.lines.length;
-      const big = await adminCall<{ id: string }>(cp.port('admin'), 'POST', '/services', {
+      const mark = suite.cp.proc.lines.length;
+      const big = await adminCall<{ id: string }>(suite.cp.port('admin'), 'POST', '/services', {
         name: 'huge',
-        url: upstream.url,
+        url: suite.upstream.url,
         tags,
       });
-      const refused = await cp.proc.waitForMsg('unable to export configuration for data planes', {
+      const refused = await suite.cp.proc.waitForMsg('unable to export configuration for data planes', {
         fromIndex: mark,
         timeoutMs: 30_000,
       });
@@ -170,18 +141,18 @@ describe('the DP cache across restarts, and the payload limit', () => {
       expect(refused.err).toBe(
         `the compressed configuration is ${String(refused.size)} bytes, more than cluster_max_payload (${MAX_PAYLOAD} bytes)`,
       );
-      expect(cpConfigHash(cp)).toBe(before);
+      expect(cpConfigHash(suite.cp)).toBe(before);
       for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(before);
 
       // Back under the limit, pushes resume.
-      await adminCall(cp.port('admin'), 'DELETE', `/services/${big.id}`);
-      await adminCall(cp.port('admin'), 'POST', '/services/cached/routes', {
+      await adminCall(suite.cp.port('admin'), 'DELETE', `/services/${big.id}`);
+      await adminCall(suite.cp.port('admin'), 'POST', '/services/cached/routes', {
         name: 'later',
         paths: ['/later'],
       });
       await waitServingEverywhere(dps, '/later', 'cached');
       const { hash: after } = await pollUntil(async () => {
-        const r = await waitRowsInSync(cp, 2);
+        const r = await waitRowsInSync(suite.cp, 2);
         return r.hash !== before ? r : null;
       }, 'rows on the new hash');
       for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);

@@ -3,7 +3,7 @@
  * over real mTLS, real upstreams in this process. Covers what the in-process suite cannot: the store,
  * Admin API, proxy and cache wired together, and processes that die and come back.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,57 +14,28 @@ import {
   waitRowsInSync,
   waitServingEverywhere,
 } from './helpers/cluster-state.js';
-import { adminCall, startUpstream, type Upstream } from './helpers/http.js';
-import {
-  controlPlaneEnv,
-  dataPlaneEnv,
-  removeWorkspaces,
-  startHybridgate,
-  Workspace,
-  type CertFiles,
-  type StartedNode,
-} from './helpers/hybrid-cluster.js';
-import { stopAllNodes } from './helpers/node-process.js';
+import { clusterSuite } from './helpers/cluster-suite.js';
+import { controlPlaneEnv, startHybridgate, type StartedNode } from './helpers/hybrid-cluster.js';
 
 /** Processes start in ~1 s each, several under a loaded 2-core machine: above jest's 30 s default. */
 const TEST_TIMEOUT_MS = 60_000;
 
-let ws: Workspace;
-let certs: CertFiles;
-let upstream: Upstream;
-let cp: StartedNode;
+const suite = clusterSuite({ upstream: 'alpha' });
 let dps: StartedNode[];
 
 beforeAll(async () => {
-  ws = new Workspace();
-  [certs, upstream] = await Promise.all([ws.genCert('cluster'), startUpstream('alpha')]);
-  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
-  dps = await Promise.all(
-    ['dp1', 'dp2', 'dp3'].map((n) => startHybridgate(n, dataPlaneEnv(ws, n, certs, cp.port('cluster')))),
-  );
+  dps = await Promise.all(['dp1', 'dp2', 'dp3'].map((n) => suite.startDataPlane(n)));
 }, 60_000);
-
-afterAll(async () => {
-  await stopAllNodes();
-  await upstream?.close();
-  removeWorkspaces();
-});
-
-/** Adds a service on `upstream` and a route on `path` through the CP's Admin API. */
-async function addRoute(admin: number, name: string, path: string, target: Upstream): Promise<void> {
-  await adminCall(admin, 'POST', '/services', { name, url: target.url });
-  await adminCall(admin, 'POST', `/services/${name}/routes`, { name, paths: [path] });
-}
 
 describe('a control plane and three data planes as processes', () => {
   it(
     'a route added on the CP serves on every DP, and /clustering/data-planes shows all three in sync',
     async () => {
       for (const dp of dps) await dp.proc.waitForMsg('connected to control plane');
-      await addRoute(cp.port('admin'), 'alpha', '/alpha', upstream);
+      await suite.addRoute('alpha', '/alpha');
       await waitServingEverywhere(dps, '/alpha', 'alpha');
 
-      const { rows, hash } = await waitRowsInSync(cp, 3);
+      const { rows, hash } = await waitRowsInSync(suite.cp, 3);
       expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
       expect(new Set(rows.map((r) => r.id)).size).toBe(3);
       // Each DP serves exactly what the CP exported, by its own account too.
@@ -80,14 +51,14 @@ describe('a control plane and three data planes as processes', () => {
   it(
     'CP killed: DPs serve on; restarted and newly provisioned DPs serve from cache; CP back: all converge',
     async () => {
-      const admin = cp.port('admin');
-      const clusterPort = cp.port('cluster');
-      await addRoute(admin, 'beta', '/beta', upstream);
+      const admin = suite.cp.port('admin');
+      const clusterPort = suite.cp.port('cluster');
+      await suite.addRoute('beta', '/beta');
       await waitServingEverywhere(dps, '/beta', 'alpha');
-      const { hash: before } = await waitRowsInSync(cp, 3);
+      const { hash: before } = await waitRowsInSync(suite.cp, 3);
 
       const marks = dps.map((dp) => dp.proc.lines.length);
-      await cp.proc.stop('SIGKILL');
+      await suite.cp.proc.stop('SIGKILL');
       await Promise.all(
         dps.map((dp, i) =>
           dp.proc.waitForMsg('lost connection to control plane, reconnecting', { fromIndex: marks[i] }),
@@ -108,10 +79,11 @@ describe('a control plane and three data planes as processes', () => {
       expect((await proxyGet(dps[1], '/beta')).status).toBe(200);
 
       // A new DP provisioned during the outage from a copy of another DP's cache serves too.
-      const cacheDir = join(ws.prefix('dp4'), 'dbless.lmdb');
+      const cacheDir = join(suite.ws.prefix('dp4'), 'dbless.lmdb');
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-      copyFileSync(join(ws.prefix('dp1'), 'dbless.lmdb', 'data.mdb'), join(cacheDir, 'data.mdb'));
-      const dp4 = await startHybridgate('dp4 (copied cache)', dataPlaneEnv(ws, 'dp4', certs, clusterPort));
+      copyFileSync(join(suite.ws.prefix('dp1'), 'dbless.lmdb', 'data.mdb'), join(cacheDir, 'data.mdb'));
+      // (suite.cp is down; the DP gets the port it will come back on.)
+      const dp4 = await suite.startDataPlane('dp4', {}, 'dp4 (copied cache)');
       dps.push(dp4);
       expect(dp4.proc.linesWith('configuration loaded').map((l) => [l.source, l.config_hash])).toEqual([
         ['cache', before],
@@ -121,22 +93,22 @@ describe('a control plane and three data planes as processes', () => {
 
       // The CP returns on the same prefix and port: every DP rejoins on its own.
       const marks2 = dps.map((dp) => dp.proc.lines.length);
-      cp = await startHybridgate(
+      suite.cp = await startHybridgate(
         'cp (restarted)',
-        controlPlaneEnv(ws, certs, { adminPort: admin, clusterPort }),
+        controlPlaneEnv(suite.ws, suite.certs, { adminPort: admin, clusterPort }),
       );
       await Promise.all(
         dps.map((dp, i) => dp.proc.waitForMsg(/^(re)?connected to control plane$/, { fromIndex: marks2[i] })),
       );
       // The store survived SIGKILL: the CP exports the same config the DPs run.
-      expect(cpConfigHash(cp)).toBe(before);
-      await addRoute(admin, 'gamma', '/gamma', upstream);
+      expect(cpConfigHash(suite.cp)).toBe(before);
+      await suite.addRoute('gamma', '/gamma');
       await waitServingEverywhere(dps, '/gamma', 'alpha');
-      const { rows, hash: after } = await waitRowsInSync(cp, 4);
+      const { rows, hash: after } = await waitRowsInSync(suite.cp, 4);
       expect(after).not.toBe(before);
       for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(after);
       // dp2 kept its node id across its restart: four DPs, four rows, none left behind.
-      expect((await dataPlaneRows(cp)).length).toBe(4);
+      expect((await dataPlaneRows(suite.cp)).length).toBe(4);
       expect(rows).toHaveLength(4);
     },
     TEST_TIMEOUT_MS,
