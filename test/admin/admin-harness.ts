@@ -6,10 +6,12 @@ import { createLogger } from '../../src/shared/logger.js';
 import { loadConf } from '../../src/runtime/config/conf/load-conf.js';
 import type { Conf } from '../../src/runtime/config/conf/types.js';
 import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane/start-control-plane.js';
+import { adminBackend, backendOverrides, releaseBackend } from './admin-backend.js';
 
 /**
- * A real control plane for Admin API tests: conf through the conf loader, LMDB store in a temp prefix,
- * Admin API on 127.0.0.1 port 0 (plain, and TLS when asked), spoken to over real sockets with undici.
+ * A real control plane for Admin API tests: conf through the conf loader, the store of the file's
+ * backend (LMDB in a temp prefix, or a PostgreSQL schema: admin-backend.ts), Admin API on 127.0.0.1
+ * port 0 (plain, and TLS when asked), spoken to over real sockets with undici.
  */
 
 /** One HTTP exchange's outcome. */
@@ -88,18 +90,36 @@ export async function startHarness(
   opts: { prefix?: string; ssl?: boolean; overrides?: Record<string, string> } = {},
 ): Promise<Harness> {
   const prefix = opts.prefix ?? mkdtempSync(join(tmpdir(), 'hg-admin-'));
-  const { conf } = loadConf({
-    env: {},
-    overrides: {
-      prefix,
-      role: 'traditional',
-      admin_listen: opts.ssl ? '127.0.0.1:0, 127.0.0.1:0 ssl' : '127.0.0.1:0',
-      lmdb_map_size: '64m',
-      ...(opts.overrides ?? {}),
-    },
-  });
-  const logger = createLogger({ component: 'test', level: 'error' });
-  const cp = await startControlPlane(conf, logger);
+  // The backend's settings win over a test's overrides: a suite that sets pg_password to check its
+  // redaction still reaches the test database (and the real password is the one to stay hidden).
+  const backend = await backendOverrides(prefix);
+  let cp: ControlPlane;
+  let conf: Conf;
+  try {
+    ({ conf } = loadConf({
+      env: {},
+      overrides: {
+        prefix,
+        role: 'traditional',
+        admin_listen: opts.ssl ? '127.0.0.1:0, 127.0.0.1:0 ssl' : '127.0.0.1:0',
+        lmdb_map_size: '64m',
+        ...(opts.overrides ?? {}),
+        ...backend,
+      },
+    }));
+    const logger = createLogger({ component: 'test', level: 'error' });
+    cp = await startControlPlane(conf, logger);
+    if (cp.store.backend !== (adminBackend() as string)) {
+      await cp.close();
+      throw new Error(`harness asked for the ${adminBackend()} store but got ${cp.store.backend}`);
+    }
+  } catch (err) {
+    if (!opts.prefix) {
+      await releaseBackend(prefix);
+      rmSync(prefix, { recursive: true, force: true });
+    }
+    throw err;
+  }
   const first = cp.admin.addresses[0];
   if (!first) throw new Error('no admin listener');
   const base = `http://127.0.0.1:${first.port}`;
@@ -111,7 +131,10 @@ export async function startHarness(
     send: (method, path, sendOpts) => sendTo(base, method, path, sendOpts),
     stop: async (keepPrefix = false) => {
       await cp.close();
-      if (!keepPrefix) rmSync(prefix, { recursive: true, force: true });
+      if (!keepPrefix) {
+        rmSync(prefix, { recursive: true, force: true });
+        await releaseBackend(prefix);
+      }
     },
   };
 }

@@ -1,0 +1,4 @@
+// test/admin/config-and-node.test.ts again, on a PostgreSQL store (the file itself runs on LMDB).
+import { runAdminSuiteOn } from '../admin-backend.js';
+
+await runAdminSuiteOn('postgres', () => import('../config-and-node.test.js'));
