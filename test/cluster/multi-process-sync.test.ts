@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   cpConfigHash,
@@ -16,6 +17,7 @@ import {
 } from './helpers/cluster-state.js';
 import { clusterSuite } from './helpers/cluster-suite.js';
 import { controlPlaneEnv, startHybridgate, type StartedNode } from './helpers/hybrid-cluster.js';
+import { HYBRIDGATE_VERSION } from '../../src/runtime/version.js';
 
 /** Processes start in ~1 s each, several under a loaded 2-core machine: above jest's 30 s default. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -36,8 +38,17 @@ describe('a control plane and three data planes as processes', () => {
       await waitServingEverywhere(dps, '/alpha', 'alpha');
 
       const { rows, hash } = await waitRowsInSync(suite.cp, 3);
-      expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(rows.map((r) => r.labels.node).sort()).toEqual(['dp1', 'dp2', 'dp3']);
       expect(new Set(rows.map((r) => r.id)).size).toBe(3);
+      const now = Date.now() / 1000;
+      for (const row of rows) {
+        expect(row).toMatchObject({ ip: '127.0.0.1', hostname: hostname(), version: HYBRIDGATE_VERSION });
+        expect(Math.abs(row.last_seen - now)).toBeLessThan(60);
+        // gen_cert's default validity: about three years from now.
+        expect(row.cert_details.expiry_timestamp! - now).toBeGreaterThan(1094 * 86_400);
+        // cluster_data_plane_purge_delay's default: 14 days.
+        expect(row.ttl).toBeGreaterThan(1_209_600 - 60);
+      }
       // Each DP serves exactly what the CP exported, by its own account too.
       for (const dp of dps) expect((await dpStatus(dp)).configuration_hash).toBe(hash);
       for (const dp of dps) {

@@ -11,7 +11,10 @@ export interface DataPlaneRow {
   sync_status: string;
   status: 'connected' | 'disconnected';
   last_seen: number;
+  updated_at: number;
+  ttl: number;
   labels: Record<string, string>;
+  cert_details: { expiry_timestamp: number | null };
 }
 
 /** Every row the CP lists (following `next` pages). */
