@@ -69,3 +69,9 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.statusCode === 409;
 }
+
+/** Swallows a 404 (the object went away meanwhile: its deletion triggers no further work here). */
+export function ignoreNotFound(err: unknown): undefined {
+  if (isNotFound(err)) return undefined;
+  throw err;
+}

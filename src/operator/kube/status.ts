@@ -70,5 +70,5 @@ function ownedPartEqual(have: Record<string, unknown>, want: Record<string, unkn
 
 // JSON round-trip drops undefined members, which the server never returns either.
 function stripUndefined(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value)) as unknown;
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
 }

@@ -115,7 +115,8 @@ export class Controller {
 
   private async reconcileKey(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const log = this.log.child({ key, namespace, name });
+    // Bound as `object`: `key` is a redacted log path (secrets), which would hide it on every line.
+    const log = this.log.child({ object: key, namespace, name });
     const m = this.opts.metrics;
     const end = m.reconcileTime.startTimer({ controller: this.name });
     try {

@@ -5,7 +5,7 @@ import { planCertificates } from '../../certificates/plan-certificates.js';
 import type { CertificatePlan } from '../../certificates/plan-types.js';
 import type { KubeSecret } from '../../certificates/secrets.js';
 import { certificateSecretNames } from '../../certificates/plan-certificates.js';
-import { OperatorError, isNotFound } from '../../errors.js';
+import { OperatorError, ignoreNotFound, isNotFound } from '../../errors.js';
 import { deleteObject } from '../../kube/delete.js';
 import { resourcePath, RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
@@ -95,8 +95,8 @@ export class ControlPlaneReconciler implements Reconciler {
     }
     if (invalidSpec) ctx.log.warn({ err: invalidSpec }, 'invalid spec');
     const status = controlPlaneStatus(cp, { workload: workload as never, certificates, invalidSpec, now });
-    const w = await writeStatus(this.d.client, owner, status, { partial: true });
-    if (w.outcome === 'updated') ctx.log.debug('status updated');
+    const w = await writeStatus(this.d.client, owner, status, { partial: true }).catch(ignoreNotFound);
+    if (w?.outcome === 'updated') ctx.log.debug('status updated');
     if (certificates?.nextCheckAt !== undefined) {
       return { requeueAfterMs: Math.min(Math.max(certificates.nextCheckAt - now, 1000), MAX_REQUEUE_MS) };
     }

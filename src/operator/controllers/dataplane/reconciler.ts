@@ -2,7 +2,7 @@ import type { Kube, KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { secretText, type KubeSecret } from '../../certificates/secrets.js';
 import { validateCertificateSecret } from '../../certificates/validate.js';
-import { OperatorError, isNotFound } from '../../errors.js';
+import { OperatorError, ignoreNotFound, isNotFound } from '../../errors.js';
 import { resourcePath, RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
 import type { Informer } from '../../manager/informer.js';
@@ -69,7 +69,7 @@ export class DataPlaneReconciler implements Reconciler {
       certificateProblems,
       now: this.d.now(),
     });
-    await writeStatus(this.d.client, dp, status, { partial: true });
+    await writeStatus(this.d.client, dp, status, { partial: true }).catch(ignoreNotFound);
   }
 
   private async checkCertificate(namespace: string, target: ControlPlaneTarget): Promise<string[]> {

@@ -1,7 +1,7 @@
 import type { Kube, KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane, HybridCluster } from '../../../api/v1alpha1/index.js';
 import { LABELS } from '../../../shared/contract.js';
-import { OperatorError } from '../../errors.js';
+import { OperatorError, ignoreNotFound } from '../../errors.js';
 import { deleteObject } from '../../kube/delete.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
@@ -90,6 +90,6 @@ export class HybridClusterReconciler implements Reconciler {
       invalidSpec,
       now: this.d.now(),
     });
-    await writeStatus(this.d.client, hc, status);
+    await writeStatus(this.d.client, hc, status).catch(ignoreNotFound);
   }
 }
