@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -46,11 +46,14 @@ test-unit: build envtest postgres ## run the jest suites (unit, multi-process, e
 
 test: lint typecheck test-unit ## run every check and test
 
-demo: build ## run a traditional node on an embedded store with a sample config and an echo upstream
+demo: build ## a control plane and two data planes on this machine, a sample config and an echo upstream
 	@node hack/demo.mjs
 
 bench: build ## run the benchmarks (not tests): proxy throughput against nginx, propagation to data planes
 	@for b in bench/*.mjs; do echo "==> $$b"; node $$b || exit 1; done
+
+image: ## build the container image (needs a Docker engine)
+	docker build -t hybridgate/hybridgate:$$(node -p "require('./package.json').version") .
 
 clean: ## remove build outputs
 	rm -rf dist coverage
