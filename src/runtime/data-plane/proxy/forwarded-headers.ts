@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { TrustedIps } from './trusted-ips.js';
 
 /** Headers never copied from the client: hop-by-hop ones and those the proxy sets itself. */
 const DROPPED = new Set([
@@ -34,6 +33,28 @@ export interface ForwardInput {
   via: string | null;
   /** Keep Upgrade/Connection (WebSocket handshakes). */
   upgrade: boolean;
+  /** Whether the peer is in trusted_ips (its X-Forwarded-* values are then honoured). */
+  trusted: boolean;
+  /** X-Real-IP: the real_ip_header address when trusted, else the peer's. */
+  realIp: string;
+  /**
+   * The header map plugins left (lower-cased names); when given, the upstream headers come from it
+   * instead of the client's raw list (names then go out lower-cased).
+   */
+  source?: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+// Connection tokens name extra hop-by-hop headers; the common values name none.
+function connectionTokens(h: IncomingMessage['headers']): string[] | null {
+  const c = h.connection;
+  if (typeof c !== 'string') return null;
+  if (c.includes(','))
+    return c
+      .toLowerCase()
+      .split(',')
+      .map((t) => t.trim());
+  const t = c.toLowerCase();
+  return t === 'keep-alive' || t === 'close' || t === 'upgrade' ? null : [t];
 }
 
 /**
@@ -42,33 +63,29 @@ export interface ForwardInput {
  * Incoming X-Forwarded-* values are honoured only from trusted_ips, as Kong does; X-Forwarded-For is
  * always appended to.
  */
-export function buildUpstreamHeaders(
-  req: IncomingMessage,
-  fwd: ForwardInput,
-  trusted: TrustedIps,
-  realIpHeader: string,
-): string[] {
-  const raw = req.rawHeaders;
+export function buildUpstreamHeaders(req: IncomingMessage, fwd: ForwardInput): string[] {
   const out: string[] = [];
-  let connectionTokens: string[] | null = null;
   const h = req.headers;
-  if (typeof h.connection === 'string' && h.connection.includes(',')) {
-    connectionTokens = h.connection
-      .toLowerCase()
-      .split(',')
-      .map((t) => t.trim());
-  } else if (typeof h.connection === 'string') {
-    const t = h.connection.toLowerCase();
-    if (t !== 'keep-alive' && t !== 'close' && t !== 'upgrade') connectionTokens = [t];
-  }
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (DROPPED.has(lower) || (connectionTokens !== null && connectionTokens.includes(lower))) continue;
-    out.push(name, raw[i + 1]!);
+  const tokens = connectionTokens(h);
+  const src = fwd.source;
+  if (src === undefined) {
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const lower = name.toLowerCase();
+      if (DROPPED.has(lower) || (tokens !== null && tokens.includes(lower))) continue;
+      out.push(name, raw[i + 1]!);
+    }
+  } else {
+    for (const name in src) {
+      const v = src[name];
+      if (v === undefined || DROPPED.has(name) || (tokens !== null && tokens.includes(name))) continue;
+      if (typeof v === 'string') out.push(name, v);
+      else for (let i = 0; i < v.length; i++) out.push(name, v[i]!);
+    }
   }
   const peer = req.socket.remoteAddress ?? '';
-  const isTrusted = trusted.trusts(peer);
+  const isTrusted = fwd.trusted;
   const incoming = (name: string): string | undefined => {
     if (!isTrusted) return undefined;
     const v = h[name];
@@ -76,15 +93,23 @@ export function buildUpstreamHeaders(
   };
   const xff = h['x-forwarded-for'];
   const priorXff = typeof xff === 'string' ? xff : Array.isArray(xff) ? xff.join(', ') : undefined;
-  out.push('host', fwd.upstreamHost);
-  out.push('x-forwarded-for', priorXff !== undefined ? `${priorXff}, ${peer}` : peer);
-  out.push('x-forwarded-proto', incoming('x-forwarded-proto') ?? fwd.scheme);
-  out.push('x-forwarded-host', incoming('x-forwarded-host') ?? fwd.requestHost);
-  out.push('x-forwarded-port', incoming('x-forwarded-port') ?? String(req.socket.localPort ?? ''));
-  out.push('x-forwarded-path', incoming('x-forwarded-path') ?? fwd.path);
+  out.push(
+    'host',
+    fwd.upstreamHost,
+    'x-forwarded-for',
+    priorXff !== undefined ? `${priorXff}, ${peer}` : peer,
+    'x-forwarded-proto',
+    incoming('x-forwarded-proto') ?? fwd.scheme,
+    'x-forwarded-host',
+    incoming('x-forwarded-host') ?? fwd.requestHost,
+    'x-forwarded-port',
+    incoming('x-forwarded-port') ?? String(req.socket.localPort ?? ''),
+    'x-forwarded-path',
+    incoming('x-forwarded-path') ?? fwd.path,
+  );
   const prefix = incoming('x-forwarded-prefix') ?? fwd.strippedPrefix;
   if (prefix !== null && prefix !== '') out.push('x-forwarded-prefix', prefix);
-  out.push('x-real-ip', realClientIp(req, isTrusted, realIpHeader) ?? peer);
+  out.push('x-real-ip', fwd.realIp);
   if (fwd.via !== null) out.push('via', fwd.via);
   if (fwd.upgrade) {
     out.push('connection', 'Upgrade');

@@ -10,11 +10,11 @@ import type {
   ExchangeSummary,
   PluginRunner,
   PluginSession,
+  SessionInfo,
   ShortCircuit,
   UpstreamRequestEdit,
 } from './plugin-hooks.js';
 import { readBody } from './request-body.js';
-import { splitTarget } from './proxy-handler.js';
 
 function shortCircuitOf(ctx: RequestContext): ShortCircuit | null {
   const e = ctx.exited;
@@ -22,15 +22,10 @@ function shortCircuitOf(ctx: RequestContext): ShortCircuit | null {
   return { status: e.status, body: e.body ?? undefined, headers: e.headers };
 }
 
-function sameValue(a: string | string[] | undefined, b: string | string[] | undefined): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
-  return false;
-}
-
 /**
- * One request's pass through the plugin framework (`../plugins`): a RequestContext whose header map
- * is a copy of the client's, so what plugins change can be handed to the proxy as an edit.
+ * One request's pass through the plugin framework (`../plugins`). The RequestContext's header map is
+ * the request's own (`req.headers`): plugins edit it in place (rewrite-phase edits then also route,
+ * as in Kong) and the proxy builds the upstream headers from it, so nothing is copied or diffed.
  */
 class FrameworkSession implements PluginSession {
   private bodyChunks: Buffer[] | null = null;
@@ -39,7 +34,7 @@ class FrameworkSession implements PluginSession {
   constructor(
     private readonly index: PluginIndex,
     private readonly ctx: RequestContext,
-    private readonly original: HeaderMap,
+    private readonly originalHost: string | string[] | undefined,
   ) {}
 
   // Synchronous phases answer synchronously, so the proxy does not pay a microtask per phase.
@@ -64,25 +59,15 @@ class FrameworkSession implements PluginSession {
     return this.ctx.consumer?.id ?? null;
   }
 
-  upstreamEdit(): UpstreamRequestEdit | null {
-    const now = this.ctx.request.headers;
-    let headers: Map<string, string | string[] | null> | null = null;
-    for (const name of Object.keys(now)) {
-      if (!sameValue(now[name], this.original[name])) (headers ??= new Map()).set(name, now[name] ?? null);
-    }
-    for (const name of Object.keys(this.original)) {
-      if (now[name] === undefined && this.original[name] !== undefined)
-        (headers ??= new Map()).set(name, null);
-    }
+  upstreamEdit(): UpstreamRequestEdit {
     const up = this.ctx.upstream;
     const body = up.body ?? this.buffered;
-    if (headers === null && up.path === null && up.query === null && body === null) return null;
-    return {
-      ...(headers !== null ? { headers } : {}),
-      ...(up.path !== null ? { path: up.path } : {}),
-      ...(up.query !== null ? { query: up.query } : {}),
-      ...(body !== null ? { body } : {}),
-    };
+    const headers = this.ctx.request.headers;
+    const edit: UpstreamRequestEdit = { headers, hostSet: headers.host !== this.originalHost };
+    if (up.path !== null) edit.path = up.path;
+    if (up.query !== null) edit.query = up.query;
+    if (body !== null) edit.body = body;
+    return edit;
   }
 
   headerFilter(status: number, headers: Record<string, string | string[] | number | undefined>): void {
@@ -135,21 +120,19 @@ export function createFrameworkPluginRunner(logger: Logger): PluginRunner {
     logger.error({ plugin, phase, err: errorMessage(err) }, 'plugin failed'),
   );
   return {
-    begin(state: ConfigState, req: IncomingMessage, info): PluginSession | null {
+    begin(state: ConfigState, req: IncomingMessage, info: SessionInfo): PluginSession | null {
       const index = state.plugins as PluginIndex | null;
       if (index === null || (state.config.plugins?.length ?? 0) === 0) return null;
-      const { path, query } = splitTarget(req.url ?? '/');
-      const original = req.headers as HeaderMap;
-      const host = req.headers.host ?? '';
+      const headers = req.headers as HeaderMap;
       let session: FrameworkSession | null = null;
       const ctx = new RequestContext({
         method: req.method ?? 'GET',
-        path,
-        rawQuery: query.startsWith('?') ? query.slice(1) : query,
-        headers: { ...original },
+        path: info.path,
+        rawQuery: info.query === '' ? '' : info.query.slice(1),
+        headers,
         clientIp: info.clientIp,
         scheme: info.scheme,
-        host: host.split(':')[0] ?? host,
+        host: info.host,
         port: req.socket.localPort ?? 0,
         readBody: async (limit) => {
           const cl = Number(req.headers['content-length'] ?? -1);
@@ -159,7 +142,7 @@ export function createFrameworkPluginRunner(logger: Logger): PluginRunner {
           return limit !== undefined && body.length > limit ? null : body;
         },
       });
-      session = new FrameworkSession(index, ctx, original);
+      session = new FrameworkSession(index, ctx, headers.host);
       return session;
     },
   };

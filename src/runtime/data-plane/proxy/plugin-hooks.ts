@@ -15,10 +15,15 @@ export interface ShortCircuit {
   headers?: Record<string, string | string[]>;
 }
 
-/** Changes to the upstream request decided in the access phase (request-transformer, auth plugins). */
+/** The upstream request as the access phase left it (request-transformer, auth plugins). */
 export interface UpstreamRequestEdit {
-  /** Lower-cased header name → new value, or null to remove it. */
-  headers?: ReadonlyMap<string, string | string[] | null>;
+  /**
+   * The request's header map as plugins left it (lower-cased names): plugins edit the request's own
+   * map in place, so the proxy builds the upstream headers from it instead of diffing a copy.
+   */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /** A plugin replaced the Host header: it then decides Host for every attempt. */
+  hostSet?: boolean;
   path?: string;
   /** Query string without the leading `?`. */
   query?: string;
@@ -58,11 +63,19 @@ export interface PluginSession {
   log(summary: ExchangeSummary): void;
 }
 
+/** What the proxy already parsed about the request when it begins a session. */
+export interface SessionInfo {
+  scheme: 'http' | 'https';
+  clientIp: string;
+  /** Request path without the query string. */
+  path: string;
+  /** The query string with its leading `?`, or ''. */
+  query: string;
+  /** The Host header without its port. */
+  host: string;
+}
+
 /** Produces sessions; returning null means no plugin can apply to this request (the fast path). */
 export interface PluginRunner {
-  begin(
-    state: ConfigState,
-    req: IncomingMessage,
-    info: { scheme: 'http' | 'https'; clientIp: string },
-  ): PluginSession | null;
+  begin(state: ConfigState, req: IncomingMessage, info: SessionInfo): PluginSession | null;
 }

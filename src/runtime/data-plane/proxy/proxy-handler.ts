@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
@@ -67,10 +68,28 @@ function sendShortCircuit(res: ServerResponse, sc: ShortCircuit, server: string 
   res.end(body);
 }
 
+/** One request's facts, gathered before routing and carried through the (possibly async) stages. */
+interface Pending {
+  req: IncomingMessage;
+  res: ServerResponse;
+  state: ConfigState;
+  session: PluginSession | null;
+  started: number;
+  scheme: 'http' | 'https';
+  clientIp: string;
+  trusted: boolean;
+  path: string;
+  query: string;
+  host: string;
+  length: number;
+}
+
 /**
  * The request handler of proxy_listen: routes with the state captured at the start of the request
  * (a config swap never changes a request mid-flight), runs the plugin phases, and hands the request to
- * an UpstreamExchange. Every failure ends in one of Kong's responses; nothing throws out of it.
+ * an UpstreamExchange. Stages run synchronously unless a plugin phase or a body read is asynchronous,
+ * so a plain request costs no promise. Every failure ends in one of Kong's responses; nothing throws
+ * out of it.
  */
 export function createProxyHandler(
   deps: ProxyHandlerDeps,
@@ -91,7 +110,17 @@ export function createProxyHandler(
     );
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    // A client that hung up mid-body is routine (nginx logs 499), not a proxy failure.
+    if (req.destroyed || res.destroyed) {
+      logger.debug({ err: errorMessage(err), url: req.url }, 'client closed the request');
+      return;
+    }
+    logger.error({ err: errorMessage(err), url: req.url }, 'proxy request failed');
+    if (!res.writableEnded) sendKongError(res, 502, KONG_MESSAGES.badGateway, server);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const url = req.url ?? '/';
     if (url.length > options.maxUriLength) {
@@ -112,28 +141,66 @@ export function createProxyHandler(
     const socket = req.socket as TLSSocket;
     const scheme: 'http' | 'https' = socket.encrypted === true ? 'https' : 'http';
     const peerAddress = socket.remoteAddress ?? '';
-    const clientIp = realClientIp(req, trusted.trusts(peerAddress), options.realIpHeader) ?? peerAddress;
-    const session: PluginSession | null = plugins?.begin(state, req, { scheme, clientIp }) ?? null;
-    if (session !== null) {
-      let sc = session.rewrite();
-      if (sc instanceof Promise) sc = await sc;
-      if (sc !== null) return exitWith(res, session, sc, null, started);
-    }
+    const isTrusted = trusted.trusts(peerAddress);
+    const clientIp = realClientIp(req, isTrusted, options.realIpHeader) ?? peerAddress;
     const { path, query } = splitTarget(url);
     const host = req.headers.host ?? '';
+    const p: Pending = {
+      req,
+      res,
+      state,
+      session: null,
+      started,
+      scheme,
+      clientIp,
+      trusted: isTrusted,
+      path,
+      query,
+      host,
+      length,
+    };
+    if (plugins !== null) {
+      const session = plugins.begin(state, req, {
+        scheme,
+        clientIp,
+        path,
+        query,
+        host: hostWithoutPort(host),
+      });
+      if (session !== null) {
+        p.session = session;
+        const sc = session.rewrite();
+        if (sc instanceof Promise) {
+          sc.then((r) => (r !== null ? exitWith(res, session, r, null, started) : route(p))).catch(
+            (err: unknown) => fail(req, res, err),
+          );
+          return;
+        }
+        if (sc !== null) return exitWith(res, session, sc, null, started);
+      }
+    }
+    route(p);
+  }
+
+  function route(p: Pending): void {
+    const { req, res, state, session, started } = p;
+    // Rewrite-phase plugins may have changed Host (Kong routes on the rewritten request).
+    const host = session === null ? p.host : (req.headers.host ?? '');
+    p.host = host;
+    const socket = req.socket as TLSSocket;
     const match = state.router.match({
       method: req.method ?? 'GET',
       host,
-      path,
+      path: p.path,
       headers: req.headers,
-      sni: scheme === 'https' && typeof socket.servername === 'string' ? socket.servername : undefined,
-      scheme,
+      sni: p.scheme === 'https' && typeof socket.servername === 'string' ? socket.servername : undefined,
+      scheme: p.scheme,
     });
     if (match === null) {
       sendKongError(res, 404, KONG_MESSAGES.noRoute, server);
       return finish(404, null, started);
     }
-    if (!match.protocolAllowed) return redirectToHttps(res, match, host, url, started);
+    if (!match.protocolAllowed) return redirectToHttps(res, match, host, req.url ?? '/', started);
     const plan: ServicePlan | undefined =
       match.service === null ? undefined : state.plans.get(match.service.id);
     if (plan === undefined) {
@@ -141,43 +208,72 @@ export function createProxyHandler(
       return finish(503, match, started);
     }
     if (session !== null) {
-      let sc = session.access(match);
-      if (sc instanceof Promise) sc = await sc;
+      const sc = session.access(match);
+      if (sc instanceof Promise) {
+        sc.then((r) =>
+          r !== null ? exitWith(res, session, r, match, started) : forward(p, match, plan),
+        ).catch((err: unknown) => fail(req, res, err));
+        return;
+      }
       if (sc !== null) return exitWith(res, session, sc, match, started);
     }
+    forward(p, match, plan);
+  }
+
+  function forward(p: Pending, match: MatchResult, plan: ServicePlan): void {
+    const { req, session } = p;
     let preserveHost = match.route.preserve_host === true;
-    const headers = buildUpstreamHeaders(
-      req,
-      {
-        scheme,
-        upstreamHost: preserveHost ? host : plan.directPeer.host,
-        requestHost: hostWithoutPort(host),
-        path,
-        strippedPrefix: match.strippedPrefix,
-        via,
-        upgrade: false,
-      },
-      trusted,
-      options.realIpHeader,
-    );
-    let target = match.upstreamPath + query;
-    let body: Buffer | ReturnType<typeof limitedBodyStream> | null = null;
+    let target = match.upstreamPath + p.query;
+    let body: Buffer | Readable | null = null;
     const edit = session?.upstreamEdit() ?? null;
+    let upstreamHost = preserveHost ? p.host : plan.directPeer.host;
     if (edit !== null) {
-      applyHeaderEdit(headers, edit.headers);
       // A plugin that sets Host decides it for every attempt.
-      if (edit.headers?.has('host') === true) preserveHost = true;
+      if (edit.hostSet === true) {
+        preserveHost = true;
+        upstreamHost = String(edit.headers?.host ?? '');
+      }
       if (edit.path !== undefined || edit.query !== undefined) {
         target =
           (edit.path ?? match.upstreamPath) +
-          (edit.query !== undefined ? (edit.query === '' ? '' : '?' + edit.query) : query);
+          (edit.query !== undefined ? (edit.query === '' ? '' : '?' + edit.query) : p.query);
       }
       if (edit.body !== undefined) body = edit.body;
     }
+    const headers = buildUpstreamHeaders(req, {
+      scheme: p.scheme,
+      upstreamHost,
+      requestHost: hostWithoutPort(p.host),
+      path: p.path,
+      strippedPrefix: match.strippedPrefix,
+      via,
+      upgrade: false,
+      trusted: p.trusted,
+      realIp: p.clientIp,
+      ...(edit?.headers !== undefined ? { source: edit.headers } : {}),
+    });
     if (body === null && hasBody(req)) {
-      if (length >= 0 && length <= BUFFERED_BODY_LIMIT) body = await readBody(req, length);
-      else body = limitedBodyStream(req, options.maxBodySize);
+      if (p.length >= 0 && p.length <= BUFFERED_BODY_LIMIT) {
+        readBody(req, p.length)
+          .then((b) => exchange(p, match, plan, headers, target, preserveHost, b))
+          .catch((err: unknown) => fail(req, p.res, err));
+        return;
+      }
+      body = limitedBodyStream(req, options.maxBodySize, plan.writeTimeout);
     }
+    exchange(p, match, plan, headers, target, preserveHost, body);
+  }
+
+  function exchange(
+    p: Pending,
+    match: MatchResult,
+    plan: ServicePlan,
+    headers: string[],
+    target: string,
+    preserveHost: boolean,
+    body: Buffer | Readable | null,
+  ): void {
+    const { req, res, session, started, state } = p;
     if (Buffer.isBuffer(body)) setHeader(headers, 'content-length', String(body.length));
     const balancer = plan.upstreamName === null ? null : (state.balancers.get(plan.upstreamName) ?? null);
     new UpstreamExchange({
@@ -186,10 +282,10 @@ export function createProxyHandler(
       plan,
       balancer,
       pick: {
-        clientIp,
+        clientIp: p.clientIp,
         headers: req.headers,
-        path,
-        query,
+        path: p.path,
+        query: p.query,
         consumerId: session?.consumerId?.() ?? null,
         tried: [],
       },
@@ -206,16 +302,17 @@ export function createProxyHandler(
       latencyTokens: options.latencyTokens,
       startedAt: started,
       done(status: number, peer: Peer | null, upstreamLatency: number | null) {
+        const now = performance.now();
         recorder?.record(
           plan.service.name ?? plan.service.id,
           match.route.name ?? match.route.id,
           status,
-          performance.now() - started,
+          now - started,
           upstreamLatency,
         );
         session?.log({
           status,
-          latencyMs: performance.now() - started,
+          latencyMs: now - started,
           upstreamLatencyMs: upstreamLatency,
           proxyLatencyMs: null,
           peer: peer === null ? null : `${peer.host}:${peer.port}`,
@@ -264,15 +361,11 @@ export function createProxyHandler(
   }
 
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      // A client that hung up mid-body is routine (nginx logs 499), not a proxy failure.
-      if (req.destroyed || res.destroyed) {
-        logger.debug({ err: errorMessage(err), url: req.url }, 'client closed the request');
-        return;
-      }
-      logger.error({ err: errorMessage(err), url: req.url }, 'proxy request failed');
-      if (!res.writableEnded) sendKongError(res, 502, KONG_MESSAGES.badGateway, server);
-    });
+    try {
+      handle(req, res);
+    } catch (err) {
+      fail(req, res, err);
+    }
   };
 }
 
@@ -290,17 +383,4 @@ function setHeader(headers: string[], name: string, value: string): void {
     }
   }
   headers.push(name, value);
-}
-
-function applyHeaderEdit(
-  headers: string[],
-  edits: ReadonlyMap<string, string | string[] | null> | undefined,
-): void {
-  if (edits === undefined) return;
-  for (const [name, value] of edits) {
-    for (let i = headers.length - 2; i >= 0; i -= 2)
-      if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
-    if (value === null) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.push(name, v);
-  }
 }

@@ -24,6 +24,7 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_ERRORS = new Set([
+  'HG_ERR_WRITE_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -80,16 +81,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private responded = false;
   private finished = false;
   private readonly onDrain = (): void => this.controller?.resume();
+  private readonly onClientClose = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.controller?.abort(new Error('client closed the connection'));
+    this.release();
+    this.x.done(499, this.peer, this.upstreamLatency, null);
+  };
 
   constructor(private readonly x: ExchangeInput) {
-    x.res.once('close', () => {
-      if (!this.finished) {
-        this.finished = true;
-        this.controller?.abort(new Error('client closed the connection'));
-        this.release();
-        x.done(499, this.peer, this.upstreamLatency, null);
-      }
-    });
+    // `on` rather than `once`: the response closes once, and once() allocates a wrapper per request.
+    x.res.on('close', this.onClientClose);
   }
 
   /** Starts the first attempt. */
@@ -115,7 +117,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         x.plan.hostHeader ?? (peer.port === defaultPort ? peer.host : `${peer.host}:${peer.port}`);
     }
     this.sentAt = performance.now();
-    x.pools.get(x.plan, peer, Date.now()).dispatch(
+    x.pools.get(x.plan, peer).dispatch(
       {
         path: x.target,
         method: x.method as Dispatcher.HttpMethod,
@@ -142,9 +144,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (status < 200) return;
     const x = this.x;
     this.responded = true;
-    const now = performance.now();
-    this.upstreamLatency = Math.round(now - this.sentAt);
-    for (const h of RESPONSE_HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h];
+    this.upstreamLatency = Math.round(performance.now() - this.sentAt);
+    for (let i = 0; i < RESPONSE_HOP_BY_HOP.length; i++) {
+      const h = RESPONSE_HOP_BY_HOP[i]!;
+      if (headers[h] !== undefined) delete headers[h];
+    }
     if (x.via !== null) headers.via = headers.via === undefined ? x.via : `${String(headers.via)}, ${x.via}`;
     if (x.latencyTokens) {
       headers['x-hybridgate-upstream-latency'] = String(this.upstreamLatency);

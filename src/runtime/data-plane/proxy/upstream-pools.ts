@@ -14,8 +14,18 @@ export interface PoolSettings {
  * settings). Pools outlive config swaps so keep-alive connections survive a reload; pools left unused
  * for the idle timeout are closed by a sweep.
  */
+interface PoolEntry {
+  pool: Pool;
+  lastUsed: number;
+  /** Set on each use; the sweep turns it into `lastUsed`, so requests never read the clock. */
+  used: boolean;
+  closed: boolean;
+}
+
 export class UpstreamPools {
-  private readonly pools = new Map<string, { pool: Pool; lastUsed: number }>();
+  private readonly pools = new Map<string, PoolEntry>();
+  /** The last (plan, pool) each peer object was used with: the per-request lookup builds no key. */
+  private readonly memo = new WeakMap<Peer, { plan: ServicePlan; entry: PoolEntry }>();
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
 
@@ -24,11 +34,17 @@ export class UpstreamPools {
   }
 
   /** The pool for a peer of a service plan, created on first use. */
-  get(plan: ServicePlan, peer: Peer, now: number): Pool {
+  get(plan: ServicePlan, peer: Peer): Pool {
+    const memo = this.memo.get(peer);
+    if (memo !== undefined && memo.plan === plan && !memo.entry.closed) {
+      memo.entry.used = true;
+      return memo.entry.pool;
+    }
     const key = `${plan.protocol}|${peer.host}|${peer.port}|${plan.connectTimeout}|${plan.tlsVerify ? 1 : 0}|${plan.caKey}`;
     const hit = this.pools.get(key);
     if (hit !== undefined) {
-      hit.lastUsed = now;
+      hit.used = true;
+      this.memo.set(peer, { plan, entry: hit });
       return hit.pool;
     }
     const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host;
@@ -48,15 +64,24 @@ export class UpstreamPools {
     });
     // A pool whose sockets fail must not crash the process; errors surface on the request instead.
     pool.on('connectionError', () => undefined);
-    this.pools.set(key, { pool, lastUsed: now });
+    const entry: PoolEntry = { pool, lastUsed: Date.now(), used: false, closed: false };
+    this.pools.set(key, entry);
+    this.memo.set(peer, { plan, entry });
     return pool;
   }
 
   private evictIdle(): void {
-    const cutoff = Date.now() - this.settings.idleTimeoutMs;
+    const now = Date.now();
+    const cutoff = now - this.settings.idleTimeoutMs;
     for (const [key, entry] of this.pools) {
+      if (entry.used) {
+        entry.used = false;
+        entry.lastUsed = now;
+        continue;
+      }
       const stats = entry.pool.stats;
       if (entry.lastUsed < cutoff && stats.running === 0 && stats.pending === 0) {
+        entry.closed = true;
         this.pools.delete(key);
         void entry.pool.close().catch(() => undefined);
       }
@@ -74,6 +99,7 @@ export class UpstreamPools {
     this.closed = true;
     clearInterval(this.sweep);
     const all = [...this.pools.values()];
+    for (const e of all) e.closed = true;
     this.pools.clear();
     await Promise.all(all.map((e) => e.pool.close().catch(() => undefined)));
   }

@@ -56,8 +56,10 @@ export function createUpgradeHandler(
     const { path, query } = splitTarget(req.url ?? '/');
     const host = req.headers.host ?? '';
     const peerAddress = req.socket.remoteAddress ?? '';
-    const clientIp = realClientIp(req, trusted.trusts(peerAddress), options.realIpHeader) ?? peerAddress;
-    const session = plugins?.begin(state, req, { scheme, clientIp }) ?? null;
+    const isTrusted = trusted.trusts(peerAddress);
+    const clientIp = realClientIp(req, isTrusted, options.realIpHeader) ?? peerAddress;
+    const requestHost = host.split(':')[0] ?? '';
+    const session = plugins?.begin(state, req, { scheme, clientIp, path, query, host: requestHost }) ?? null;
     const early = session === null ? null : await session.rewrite();
     if (early !== null)
       return writeRawKongError(client, early.status, String(early.body ?? early.status), server);
@@ -84,20 +86,17 @@ export function createUpgradeHandler(
       const peer = balancer === null ? plan.directPeer : balancer.pick(pick);
       if (peer === null) return writeRawKongError(client, 503, KONG_MESSAGES.noPeer, server);
       const upstreamHost = preserveHost ? host : (plan.hostHeader ?? `${peer.host}:${peer.port}`);
-      const headers = buildUpstreamHeaders(
-        req,
-        {
-          scheme,
-          upstreamHost,
-          requestHost: host.split(':')[0] ?? '',
-          path,
-          strippedPrefix: match.strippedPrefix,
-          via: null,
-          upgrade: true,
-        },
-        trusted,
-        options.realIpHeader,
-      );
+      const headers = buildUpstreamHeaders(req, {
+        scheme,
+        upstreamHost,
+        requestHost,
+        path,
+        strippedPrefix: match.strippedPrefix,
+        via: null,
+        upgrade: true,
+        trusted: isTrusted,
+        realIp: clientIp,
+      });
       const upstream = connectPeer(plan, peer);
       let connected = false;
       const connectTimer = setTimeout(

@@ -50,6 +50,8 @@ function histogramLines(name: string, labels: string, h: Histogram, out: string[
  */
 export class ProxyMetrics implements ExchangeRecorder {
   private readonly series = new Map<string, Series>();
+  /** service → route → series: lookups by the config's own strings, no key built per request. */
+  private readonly byService = new Map<string, Map<string, Series>>();
   /** Requests seen, whatever their outcome (the status API's total_requests). */
   totalRequests = 0;
   private clusterCertExpiry: number | null = null;
@@ -64,11 +66,16 @@ export class ProxyMetrics implements ExchangeRecorder {
     this.totalRequests++;
     const s = service ?? '';
     const r = route ?? '';
-    const key = s + '\u0000' + r;
-    let entry = this.series.get(key);
+    let routes = this.byService.get(s);
+    if (routes === undefined) {
+      routes = new Map();
+      this.byService.set(s, routes);
+    }
+    let entry = routes.get(r);
     if (entry === undefined) {
       entry = { service: s, route: r, codes: new Map(), latency: new Histogram(), upstream: new Histogram() };
-      this.series.set(key, entry);
+      routes.set(r, entry);
+      this.series.set(s + '\u0000' + r, entry);
     }
     entry.codes.set(status, (entry.codes.get(status) ?? 0) + 1);
     entry.latency.observe(latencyMs);
