@@ -57,6 +57,7 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
       delete: (id) => table().delete(id),
     },
     onStoreError: (err) => logger.warn({ err: errorMessage(err) }, 'unable to persist data plane status row'),
+    pingIntervalSeconds: conf.cluster_ping_interval,
   });
   const registry = new Registry();
   const metrics = createClusterMetrics(registry, dataPlanes);
@@ -68,7 +69,8 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
   });
   try {
     rows = cp.store.records<DataPlaneRow>('data_planes');
-    await dataPlanes.start();
+    // The node id tags this CP's rows: CPs sharing a PostgreSQL store list each other's DPs.
+    await dataPlanes.start(cp.nodeId);
   } catch (err) {
     await cp.close();
     throw err;

@@ -24,8 +24,10 @@ export function configHashToNumber(hash: string): number {
 }
 
 /**
- * Registers the CP metrics on `registry`. Per-DP names follow Kong's (`<prefix>data_plane_*`) so
- * existing dashboards work; the default prefix is Kong's Prometheus plugin's `kong_`.
+ * Registers the CP metrics on `registry`. `data_planes_connected` counts this CP's connections; the
+ * per-DP gauges cover the whole cluster when CPs share a store (as Kong's read its shared table).
+ * Per-DP names follow Kong's (`<prefix>data_plane_*`) so existing dashboards work; the default prefix
+ * is Kong's Prometheus plugin's `kong_`.
  */
 export function createClusterMetrics(
   registry: Registry,
@@ -38,7 +40,7 @@ export function createClusterMetrics(
     help: 'Data planes connected to this control plane',
     registers: [registry],
     collect() {
-      this.set(dataPlanes.list().filter((r) => r.status === 'connected').length);
+      this.set(dataPlanes.list('local').filter((r) => r.status === 'connected').length);
     },
   });
   new Gauge({
@@ -46,7 +48,8 @@ export function createClusterMetrics(
     help: 'Last time a data plane was seen (unix seconds)',
     labelNames: labels,
     registers: [registry],
-    collect() {
+    async collect() {
+      await dataPlanes.refresh();
       this.reset();
       for (const r of dataPlanes.list())
         this.set({ node_id: r.id, hostname: r.hostname, ip: r.ip }, r.last_seen);
@@ -57,7 +60,8 @@ export function createClusterMetrics(
     help: 'Config hash a data plane reports, as a number',
     labelNames: labels,
     registers: [registry],
-    collect() {
+    async collect() {
+      await dataPlanes.refresh();
       this.reset();
       for (const r of dataPlanes.list()) {
         this.set({ node_id: r.id, hostname: r.hostname, ip: r.ip }, configHashToNumber(r.config_hash));
@@ -69,7 +73,8 @@ export function createClusterMetrics(
     help: 'Whether a data plane can receive this control plane configuration (1) or not (0)',
     labelNames: [...labels, 'kong_version'],
     registers: [registry],
-    collect() {
+    async collect() {
+      await dataPlanes.refresh();
       this.reset();
       for (const r of dataPlanes.list()) {
         const l = { node_id: r.id, hostname: r.hostname, ip: r.ip, kong_version: r.version };

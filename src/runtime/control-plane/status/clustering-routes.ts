@@ -61,6 +61,7 @@ export function registerClusteringRoutes(app: FastifyInstance, deps: ClusteringR
     if (size instanceof DbError) return sendDbError(reply, size);
     const after = parseOffset(q.offset);
     if (after instanceof DbError) return sendDbError(reply, after);
+    await registry.refresh();
     const rows = registry.list().filter((r) => after === null || r.id > after);
     const data = rows.slice(0, size);
     const last = data[data.length - 1];
@@ -76,6 +77,7 @@ export function registerClusteringRoutes(app: FastifyInstance, deps: ClusteringR
   app.get('/clustering/status', async (_req, reply) => {
     const registry = registryOr400(reply);
     if (!registry) return reply;
+    await registry.refresh();
     const body: Record<string, { config_hash: string; hostname: string; ip: string; last_seen: number }> = {};
     for (const r of registry.list()) {
       body[r.id] = { config_hash: r.config_hash, hostname: r.hostname, ip: r.ip, last_seen: r.last_seen };
@@ -87,6 +89,7 @@ export function registerClusteringRoutes(app: FastifyInstance, deps: ClusteringR
     const registry = registryOr400(reply);
     if (!registry) return reply;
     const { id } = req.params as { id: string };
+    await registry.refresh();
     if (!registry.remove(id)) return reply.code(404).send({ message: 'Not found' });
     return reply.code(204).send();
   });

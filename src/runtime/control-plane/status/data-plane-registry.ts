@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../../protocol/clock.js';
 import { EMPTY_CONFIG_HASH, type SyncStatus } from '../../protocol/constants.js';
+import { createSharedRows, mergeRows, type SharedRows } from './shared-rows.js';
 
 /** A config a DP refused (our extension of Kong's row): what it said, about which hash, and when. */
 export interface DataPlaneConfigError {
@@ -30,16 +31,20 @@ export interface DataPlaneRow {
   errors: DataPlaneConfigError[];
 }
 
+/** A row as stored: with the node id of the CP that wrote it, so CPs sharing a store tell theirs apart. */
+export type PersistedDataPlaneRow = DataPlaneRow & { control_plane_id?: string };
+
 /** A row as the Admin API shows it: with `ttl`, the seconds left before it is purged. */
 export type DataPlaneView = DataPlaneRow & { ttl: number };
 
 /**
  * Where rows survive a CP restart, if the store offers a place. Without one the registry is in memory
- * and a restarted CP lists DPs again as they reconnect.
+ * and a restarted CP lists DPs again as they reconnect. On PostgreSQL the place is shared by every CP
+ * of the cluster, which is how each of them lists the DPs of the others.
  */
 export interface DataPlaneRowStore {
-  load(): Promise<DataPlaneRow[]>;
-  put(row: DataPlaneRow): Promise<void>;
+  load(): Promise<PersistedDataPlaneRow[]>;
+  put(row: PersistedDataPlaneRow): Promise<void>;
   delete(id: string): Promise<void>;
 }
 
@@ -47,20 +52,33 @@ const MAX_ERRORS = 5;
 
 /** Events: `changed` (row) after every write, `removed` (id). */
 export interface DataPlaneRegistry extends EventEmitter {
-  /** Loads persisted rows (all marked disconnected) and starts the purge sweep. */
-  start(): Promise<void>;
+  /**
+   * Loads this CP's persisted rows (all marked disconnected) and starts the purge sweep. With
+   * `controlPlaneId` (this CP's node id; the store may be shared with other CPs) every row written is
+   * tagged with it, and rows other CPs wrote are listed too.
+   */
+  start(controlPlaneId?: string): Promise<void>;
+  /**
+   * Reads the rows other CPs persisted in a shared store (at most once per `sharedCacheMs`); list()
+   * shows what the last read found. A no-op without `controlPlaneId` or a store.
+   */
+  refresh(): Promise<void>;
   /** Creates or updates a row; `last_seen`/`updated_at` are set from the clock. */
   upsert(id: string, patch: Partial<Omit<DataPlaneRow, 'id' | 'last_seen' | 'updated_at'>>): DataPlaneRow;
   /** A heartbeat: refreshes last_seen and the reported hash. */
   seen(id: string, configHash: string): void;
+  /** This CP's own row of a DP (the sync code's view: a DP connected or once connected here). */
   get(id: string): DataPlaneView | undefined;
-  /** All rows, ordered by id (stable pagination). */
-  list(): DataPlaneView[];
-  /** Forgets a row; false when there was none. */
+  /**
+   * Rows ordered by id (stable pagination): `cluster` (default) merges this CP's rows with those other
+   * CPs persisted (as of the last refresh()), `local` is this CP's alone.
+   */
+  list(scope?: 'cluster' | 'local'): DataPlaneView[];
+  /** Forgets a row, this CP's or another's (the owner writes it again on the DP's next ping); false when there was none. */
   remove(id: string): boolean;
   /** Records a refused config and keeps the latest few. */
   recordError(id: string, error: Omit<DataPlaneConfigError, 'reported_at'>): void;
-  /** Removes rows not seen for the purge delay (connected rows are never purged). */
+  /** Removes rows not seen for the purge delay, stale foreign ones too (connected rows are never purged). */
   purge(): number;
   stop(): void;
 }
@@ -71,15 +89,25 @@ export function createDataPlaneRegistry(opts: {
   clock: Clock;
   store?: DataPlaneRowStore;
   onStoreError?: (err: unknown) => void;
+  /** conf.cluster_ping_interval (default 30): judges whether another CP's row is still live. */
+  pingIntervalSeconds?: number;
+  /** How long one read of other CPs' rows serves listings (default 1000 ms). */
+  sharedCacheMs?: number;
 }): DataPlaneRegistry {
   const { purgeDelaySeconds, clock, store } = opts;
+  const pingIntervalSeconds = opts.pingIntervalSeconds ?? 30;
   const rows = new Map<string, DataPlaneRow>();
+  // Both set by start(controlPlaneId): the node id is known only once the CP's prefix is set up.
+  let cpId: string | null = null;
+  let shared: SharedRows | null = null;
   const emitter = new EventEmitter() as DataPlaneRegistry;
   let sweep: TimerHandle | null = null;
   let stopped = false;
   const nowSec = () => Math.floor(clock.now() / 1000);
   const persist = (row: DataPlaneRow) => {
-    store?.put(structuredClone(row)).catch((err) => opts.onStoreError?.(err));
+    const stored: PersistedDataPlaneRow = structuredClone(row);
+    if (cpId !== null) stored.control_plane_id = cpId;
+    store?.put(stored).catch((err) => opts.onStoreError?.(err));
   };
   const view = (row: DataPlaneRow): DataPlaneView => ({
     ...structuredClone(row),
@@ -96,17 +124,36 @@ export function createDataPlaneRegistry(opts: {
     // Sweeping once a minute is enough: the purge delay is at least 60 s (Kong's minimum).
     sweep = clock.setTimeout(
       () => {
-        emitter.purge();
-        scheduleSweep();
+        // Foreign rows are purged from a fresh read, never from an old cache.
+        void emitter.refresh().finally(() => {
+          emitter.purge();
+          scheduleSweep();
+        });
       },
       Math.min(60, purgeDelaySeconds) * 1000,
     );
   };
 
-  emitter.start = async () => {
-    if (store) {
-      for (const row of await store.load()) rows.set(row.id, { ...row, status: 'disconnected' });
+  emitter.start = async (controlPlaneId) => {
+    if (store && controlPlaneId !== undefined) {
+      cpId = controlPlaneId;
+      shared = createSharedRows({
+        store,
+        clock,
+        controlPlaneId,
+        cacheMs: opts.sharedCacheMs ?? 1000,
+        pingIntervalSeconds,
+        onError: opts.onStoreError,
+      });
     }
+    if (store) {
+      for (const { control_plane_id: writer, ...row } of await store.load()) {
+        // Another CP's rows are read through refresh(); rows without a writer predate shared stores.
+        if (cpId !== null && writer !== undefined && writer !== cpId) continue;
+        rows.set(row.id, { ...row, status: 'disconnected' });
+      }
+    }
+    await shared?.refresh();
     emitter.purge();
     scheduleSweep();
   };
@@ -145,9 +192,13 @@ export function createDataPlaneRegistry(opts: {
     const row = rows.get(id);
     return row ? view(row) : undefined;
   };
-  emitter.list = () => [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(view);
+  emitter.refresh = () => shared?.refresh() ?? Promise.resolve();
+  emitter.list = (scope = 'cluster') =>
+    mergeRows([...rows.values()], scope === 'cluster' && shared ? shared.rows() : []).map(view);
   emitter.remove = (id) => {
-    if (!rows.delete(id)) return false;
+    const local = rows.delete(id);
+    const foreign = shared?.forget(id) ?? false;
+    if (!local && !foreign) return false;
     store?.delete(id).catch((err) => opts.onStoreError?.(err));
     emitter.emit('removed', id);
     return true;
@@ -163,6 +214,16 @@ export function createDataPlaneRegistry(opts: {
     let n = 0;
     for (const row of [...rows.values()]) {
       if (row.status !== 'connected' && row.last_seen <= cutoff && emitter.remove(row.id)) n++;
+    }
+    // A row whose CP died never gets its disconnect written: any CP of the cluster may purge it.
+    for (const row of shared?.rows() ?? []) {
+      if (
+        row.status !== 'connected' &&
+        row.last_seen <= cutoff &&
+        !rows.has(row.id) &&
+        emitter.remove(row.id)
+      )
+        n++;
     }
     return n;
   };
