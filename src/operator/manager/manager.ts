@@ -163,9 +163,15 @@ export class Manager {
     for (const c of this.controllers) c.start();
   }
 
-  private async stopControllers(): Promise<void> {
-    if (!this.controllersRunning) return;
-    this.controllersRunning = false;
-    await Promise.all(this.controllers.map((c) => c.stop()));
+  // A second caller (stop() after leadership ended) must wait for the first stop to finish, or the
+  // client could be closed under reconciles still running.
+  private stoppingControllers: Promise<void> = Promise.resolve();
+
+  private stopControllers(): Promise<void> {
+    if (this.controllersRunning) {
+      this.controllersRunning = false;
+      this.stoppingControllers = Promise.all(this.controllers.map((c) => c.stop())).then(() => undefined);
+    }
+    return this.stoppingControllers;
   }
 }
