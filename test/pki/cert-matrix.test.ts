@@ -220,7 +220,7 @@ describe('PKI mode certificate matrix (openssl-made)', () => {
     const conf = {
       cluster_server_name: null,
       cluster_telemetry_server_name: null,
-      cluster_control_plane: { host: 'cp.internal', port: 8005 },
+      cluster_control_plane: [{ host: 'cp.internal', port: 8005 }],
       cluster_telemetry_endpoint: { host: 'tm.internal', port: 8006 },
     } as unknown as Conf;
     expect(expectedServerName(conf)).toBe('cp.internal');

@@ -42,6 +42,11 @@ export interface CreateCertificateInput {
   subject: DistinguishedName;
   /** The issuer's subject; defaults to `subject` (self-signed). */
   issuer?: DistinguishedName;
+  /**
+   * The issuer's subject exactly as encoded in its certificate (wins over `issuer`): chains to a CA made
+   * by other tools keep its attribute order and string types.
+   */
+  issuerNameDer?: Buffer;
   /** The certificate's public key (the private key is accepted and its public half used). */
   publicKey: KeyObject;
   /** The issuer's private key, which signs. */
@@ -143,12 +148,14 @@ export function createCertificate(input: CreateCertificateInput): CreatedCertifi
   const ski = keyIdentifier(spki);
   const issuerSpki = spkiOf(input.issuerPublicKey ?? input.signingKey);
   const aki = keyIdentifier(issuerSpki);
-  const selfIssued = input.issuer === undefined;
+  const selfIssued = input.issuer === undefined && input.issuerNameDer === undefined;
   const tbsParts: Asn1Node[] = [
     explicit(0, int(2)),
     uintBytes(serial),
     algId,
-    encodeName(input.issuer ?? input.subject, input.issuer ? 'issuer' : 'subject'),
+    input.issuerNameDer
+      ? fromDer(input.issuerNameDer)
+      : encodeName(input.issuer ?? input.subject, input.issuer ? 'issuer' : 'subject'),
     seq([time(notBefore), time(notAfter)]),
     encodeName(input.subject, 'subject'),
     fromDer(spki),

@@ -68,7 +68,7 @@ export function startTestDp(
   const { logger, lines } = captureLogger('data-plane');
   const id = randomUUID();
   const client = createCpClient({
-    endpoint: { host: o.host ?? '127.0.0.1', port },
+    endpoints: [{ host: o.host ?? '127.0.0.1', port }],
     tls,
     nodeId: id,
     hostname: `dp-${id.slice(0, 4)}`,
