@@ -77,10 +77,10 @@ describe('the DP cache across restarts, and the payload limit', () => {
     async () => {
       // Written by a DP reporting 0.0.x (an older minor the CP accepts): its cache carries tag 0.0.
       await primeCache('dp-tagged', { HYBRIDGATE_TEST_REPORTED_VERSION: '0.0.7' });
+      // The CP accepted the older minor with Kong's note.
       expect(
-        suite.cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1')
-          .length,
-      ).toBe(1);
+        suite.cp.proc.linesWith('data plane minor version 0 is different to control plane minor version 1'),
+      ).not.toEqual([]);
       const declarative = join(suite.ws.root, 'fallback.yaml');
       writeFileSync(
         declarative,
