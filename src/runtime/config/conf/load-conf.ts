@@ -115,9 +115,10 @@ function gatherRaw(opts: LoadConfOptions, cwd: string, problems: ConfProblem[], 
       if (value !== undefined) set(key, value.trim(), `environment ${prefix}${key.toUpperCase()}`);
     }
   }
-  // KONG_ variables that are not properties are common (images set KONG_VERSION...); ours are typos.
+  // KONG_ variables that are not properties are common (images set KONG_VERSION...); ours are typos,
+  // except HYBRIDGATE_TEST_* and HYBRIDGATE_DEMO_*, which belong to the tests and the demo, not the conf.
   for (const name of Object.keys(env)) {
-    if (!name.startsWith(ENV_PREFIXES[0])) continue;
+    if (!name.startsWith(ENV_PREFIXES[0]) || /^HYBRIDGATE_(TEST|DEMO)_/.test(name)) continue;
     const key = name.slice(ENV_PREFIXES[0].length).toLowerCase();
     if (!isProperty(key)) warnings.push(unknownKey(key, `environment ${name}`));
   }
