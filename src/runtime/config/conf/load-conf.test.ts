@@ -58,6 +58,8 @@ describe('loadConf defaults', () => {
       ssl_cert_key: [],
       admin_ssl_cert: [],
       admin_ssl_cert_key: [],
+      admin_auth: 'off',
+      admin_auth_tokens_file: null,
       trusted_ips: [],
       real_ip_header: 'X-Real-IP',
       real_ip_recursive: false,
@@ -68,7 +70,7 @@ describe('loadConf defaults', () => {
       upstream_keepalive_idle_timeout: 60,
       cluster_listen: [listener('0.0.0.0', 8005, { reusePort: false, backlog: null })],
       cluster_telemetry_listen: [listener('0.0.0.0', 8006, { reusePort: false, backlog: null })],
-      cluster_control_plane: { host: '127.0.0.1', port: 8005 },
+      cluster_control_plane: [{ host: '127.0.0.1', port: 8005 }],
       cluster_telemetry_endpoint: { host: '127.0.0.1', port: 8006 },
       cluster_mtls: 'shared',
       cluster_cert: null,
@@ -141,7 +143,12 @@ describe('loadConf sources and precedence', () => {
     const f = writeConf('unknown.conf', 'log_levle = debug\nnot_a_thing = 1\n');
     const { warnings } = loadConf({
       file: f,
-      env: { HYBRIDGATE_CLUSTER_LISTENN: 'x', KONG_VERSION: '3.9.1' },
+      env: {
+        HYBRIDGATE_CLUSTER_LISTENN: 'x',
+        KONG_VERSION: '3.9.1',
+        HYBRIDGATE_TEST_BIN_DIR: '/tmp/bin',
+        HYBRIDGATE_DEMO_PORT_BASE: '9000',
+      },
       cwd: dir,
     });
     expect(warnings).toEqual([
