@@ -99,6 +99,10 @@ export const PROPERTIES: PropertyTable = {
   ssl_cert_key: { type: pemList('key'), default: '', secret: true },
   admin_ssl_cert: { type: pemList('certificate'), default: '', roles: STORE },
   admin_ssl_cert_key: { type: pemList('key'), default: '', secret: true, roles: STORE },
+  // Ours: Kong OSS has no Admin API authentication (off keeps that); token = bearer tokens from a file.
+  admin_auth: { type: oneOf(['off', 'token']), default: 'off', roles: STORE },
+  // A path, not the tokens: the file (a mounted Secret) is re-read when it changes.
+  admin_auth_tokens_file: { type: nullable(path('cwd')), default: '', roles: STORE },
   trusted_ips: { type: list(ipOrCidr), default: '' },
   real_ip_header: { type: text, default: 'X-Real-IP' },
   real_ip_recursive: { type: bool, default: 'off' },

@@ -150,6 +150,17 @@ const declarativeWithDatabase: Rule = (input, out) => {
   }
 };
 
+const adminAuth: Rule = (input, out) => {
+  const { conf } = input;
+  if (!ok(input, 'admin_auth', 'admin_auth_tokens_file') || conf.admin_auth !== 'token') return;
+  if (conf.role === 'data_plane') return;
+  if (!conf.admin_auth_tokens_file) {
+    out.errors.push(
+      'admin_auth_tokens_file: required when admin_auth = token (expected the path of a file with one token per line)',
+    );
+  }
+};
+
 /** The rules, in the order their messages are reported. */
 export const ROLE_RULES: readonly Rule[] = [
   dataPlane,
@@ -159,6 +170,7 @@ export const ROLE_RULES: readonly Rule[] = [
   reconnectBounds,
   misplacedProperties,
   declarativeWithDatabase,
+  adminAuth,
 ];
 
 /** Runs every rule. */

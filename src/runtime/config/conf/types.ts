@@ -50,6 +50,10 @@ export interface Conf {
   /** Certificates of the Admin API's ssl listeners (a generated self-signed one when empty). */
   admin_ssl_cert: PemValue[];
   admin_ssl_cert_key: PemValue[];
+  /** Admin API authentication: `off` (Kong OSS) or `token` (tokens from admin_auth_tokens_file). */
+  admin_auth: 'off' | 'token';
+  /** One token per line, `#` comments; reloaded when it changes. Required when admin_auth = token. */
+  admin_auth_tokens_file: string | null;
   trusted_ips: string[];
   real_ip_header: string;
   /** Take the last untrusted address of real_ip_header rather than the last one (nginx real_ip_recursive). */

@@ -3,6 +3,7 @@ import type { Logger } from '../../../shared/logger.js';
 import { makeErrorHandler } from './admin-errors.js';
 import { ADMIN_BODY_LIMIT, registerBodyParsers } from './body-parsers.js';
 import type { ServerCounters } from './server-counters.js';
+import { presentedTokens, type AdminTokens } from './admin-tokens.js';
 
 /** A module of Admin API routes (`registerEntityRoutes`, the clustering engineer's `/clustering/*`, ...). */
 export type RouteModule = (app: FastifyInstance) => void;
@@ -14,6 +15,37 @@ export interface AdminAppOptions {
   modules: readonly RouteModule[];
   /** TLS for an `ssl` listener; `http2` adds HTTP/2 (HTTP/1.1 still accepted). */
   tls?: { cert: string; key: string; http2: boolean };
+  /** With `admin_auth = token`: every request must present one of these tokens, else 401. */
+  auth?: AdminTokens;
+}
+
+// At most one warning per window for refused requests: a scanner must not be able to flood the log.
+const UNAUTHORIZED_LOG_WINDOW_MS = 10_000;
+
+/**
+ * Refuses, before routing (so unknown paths and methods reveal nothing either), every request that
+ * does not carry a valid token, with Kong's 401 body. The token itself is never logged.
+ */
+function registerTokenAuth(app: FastifyInstance, auth: AdminTokens, logger: Logger): void {
+  let windowStart = 0;
+  let refused = 0;
+  app.addHook('onRequest', async (req, reply) => {
+    if (presentedTokens(req.headers).some((t) => auth.verify(t))) return;
+    refused++;
+    const now = Date.now();
+    if (now - windowStart >= UNAUTHORIZED_LOG_WINDOW_MS) {
+      logger.warn(
+        { ip: req.ip, method: req.method, url: req.url.split('?')[0], refused },
+        'admin api request refused: missing or invalid token',
+      );
+      windowStart = now;
+      refused = 0;
+    }
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="hybridgate-admin"')
+      .send({ message: 'Unauthorized' });
+  });
 }
 
 const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -68,6 +100,7 @@ export function buildAdminApp(opts: AdminAppOptions): FastifyInstance {
   app.setErrorHandler(makeErrorHandler(opts.logger));
   app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ message: 'Not found' }));
 
+  // Counted first so that refused requests show in the server counters too.
   app.addHook('onRequest', async (req) => {
     const done = opts.counters.requestStarted();
     req.raw.once('close', done);
@@ -77,6 +110,8 @@ export function buildAdminApp(opts: AdminAppOptions): FastifyInstance {
     (req as unknown as { hgDone?: () => void }).hgDone?.();
     opts.logger.debug({ method: req.method, url: req.url, status: reply.statusCode }, 'admin api request');
   });
+
+  if (opts.auth) registerTokenAuth(app, opts.auth, opts.logger);
 
   const routes = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {

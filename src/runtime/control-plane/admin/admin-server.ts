@@ -12,6 +12,7 @@ import { registerEntityRoutes } from './entity-routes.js';
 import { registerInfoRoutes } from './info-routes.js';
 import { registerSchemaRoutes } from './schema-routes.js';
 import { ServerCounters } from './server-counters.js';
+import { loadAdminTokens, type AdminTokens } from './admin-tokens.js';
 
 /** An Admin API listener could not start (address in use, bad certificate). */
 export class AdminListenError extends HybridgateError {
@@ -29,6 +30,8 @@ export interface AdminServerDeps {
   nodeId: string;
   /** More route modules (the clustering engineer's `/clustering/*`), registered on every listener. */
   modules?: readonly RouteModule[];
+  /** Fallback poll of admin_auth_tokens_file (tests shorten it). */
+  tokensPollIntervalMs?: number;
 }
 
 /** One bound listener. */
@@ -78,13 +81,31 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
   ];
   const apps: FastifyInstance[] = [];
   const addresses: AdminAddress[] = [];
+  let auth: AdminTokens | undefined;
+  if (deps.conf.admin_auth === 'token') {
+    if (!deps.conf.admin_auth_tokens_file) {
+      throw new AdminListenError('admin_auth = token needs admin_auth_tokens_file', { admin_auth: 'token' });
+    }
+    auth = loadAdminTokens({
+      file: deps.conf.admin_auth_tokens_file,
+      logger: deps.logger,
+      ...(deps.tokensPollIntervalMs === undefined ? {} : { pollIntervalMs: deps.tokensPollIntervalMs }),
+    });
+  }
   const close = async () => {
+    auth?.close();
     await Promise.allSettled(apps.map((a) => a.close()));
   };
   for (const listen of deps.conf.admin_listen) {
     try {
       const tls = await tlsFor(deps.conf, listen);
-      const app = buildAdminApp({ logger: deps.logger, counters, modules, ...(tls ? { tls } : {}) });
+      const app = buildAdminApp({
+        logger: deps.logger,
+        counters,
+        modules,
+        ...(tls ? { tls } : {}),
+        ...(auth ? { auth } : {}),
+      });
       apps.push(app);
       await app.listen({
         host: listen.host,
