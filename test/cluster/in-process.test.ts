@@ -122,7 +122,7 @@ async function startDp(
   const conf: DataPlaneSyncConf = {
     prefix,
     declarative_config: null,
-    cluster_control_plane: { host: '127.0.0.1', port },
+    cluster_control_plane: [{ host: '127.0.0.1', port }],
     cluster_max_payload: 4 * 1024 * 1024,
     cluster_ping_interval: o.pingInterval ?? 30,
     cluster_reconnect_base: 0.05,

@@ -29,14 +29,18 @@ function currentPem(v: PemValue, field: string): string {
   }
 }
 
-/** The name a DP expects on the CP certificate (issue 5: cluster_server_name, else the CP's host). */
+/**
+ * The name a DP expects on the CP certificate (issue 5: cluster_server_name, else the CP's host). With
+ * several cluster_control_plane addresses the first one's host stands for all of them: CPs behind
+ * different names need cluster_server_name (a name every CP certificate carries).
+ */
 export function expectedServerName(conf: Conf, channel: 'cluster' | 'telemetry' = 'cluster'): string {
   if (channel === 'telemetry') {
     return (
       conf.cluster_telemetry_server_name ?? conf.cluster_server_name ?? conf.cluster_telemetry_endpoint.host
     );
   }
-  return conf.cluster_server_name ?? conf.cluster_control_plane.host;
+  return conf.cluster_server_name ?? conf.cluster_control_plane[0].host;
 }
 
 /** The OCSP check of a control plane for cluster_ocsp (null when off, on DPs and in shared mode). */

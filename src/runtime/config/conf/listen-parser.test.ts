@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hostPort, listen } from './listen-parser.js';
+import { hostPort, hostPortList, listen } from './listen-parser.js';
 import { invalidReason } from './test-certificates.js';
 import type { ParseContext } from './value-types.js';
 
@@ -64,5 +64,25 @@ describe('hostPort', () => {
     ['wss://cp:8005', '"wss://cp:8005" is not a bare host:port'],
   ])('refuses %j', (raw, expected) => {
     expect(invalidReason(() => hostPort.parse(raw, ctx()))).toBe(expected);
+  });
+});
+
+describe('hostPortList (cluster_control_plane)', () => {
+  it('reads one or several addresses in order', () => {
+    expect(hostPortList.parse('cp.example.com:8005', ctx())).toEqual([{ host: 'cp.example.com', port: 8005 }]);
+    expect(hostPortList.parse(' cp-a:8005 , [fd00::1]:8005,cp-b:9005 ', ctx())).toEqual([
+      { host: 'cp-a', port: 8005 },
+      { host: 'fd00::1', port: 8005 },
+      { host: 'cp-b', port: 9005 },
+    ]);
+  });
+
+  it.each([
+    ['', 'an empty value is not allowed'],
+    ['cp-a:8005,', 'item 2 is empty'],
+    ['cp-a:8005, cp-b', '"cp-b" has no port'],
+    ['cp-a:8005, CP-A:8005', '"CP-A:8005" is listed twice'],
+  ])('refuses %j', (raw, expected) => {
+    expect(invalidReason(() => hostPortList.parse(raw, ctx()))).toBe(expected);
   });
 });

@@ -83,6 +83,27 @@ export const listen: ValueType<ListenAddress[]> = {
   },
 };
 
+/**
+ * `cluster_control_plane` (ours: Kong takes one address): one or more `host:port`, comma-separated, in
+ * the order a DP tries them (several CPs sharing one database, without a load balancer in front).
+ */
+export const hostPortList: ValueType<[HostPort, ...HostPort[]]> = {
+  expected: 'one or more <host>:<port>, comma-separated',
+  parse(raw, ctx) {
+    if (raw.trim() === '') throw new InvalidValue('an empty value is not allowed');
+    const seen = new Set<string>();
+    const out = splitList(raw.trim()).map((part, i) => {
+      if (part === '') throw new InvalidValue(`item ${i + 1} is empty`);
+      const hp = hostPort.parse(part, ctx);
+      const key = `${hp.host.toLowerCase()}:${hp.port}`;
+      if (seen.has(key)) throw new InvalidValue(`${quote(part)} is listed twice`);
+      seen.add(key);
+      return hp;
+    });
+    return out as [HostPort, ...HostPort[]];
+  },
+};
+
 /** A remote `host:port` (port 1-65535). */
 export const hostPort: ValueType<HostPort> = {
   expected: '<host>:<port>',

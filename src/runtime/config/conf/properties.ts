@@ -1,5 +1,5 @@
 import { dpLabels } from './dp-labels.js';
-import { hostPort, listen } from './listen-parser.js';
+import { hostPort, hostPortList, listen } from './listen-parser.js';
 import { pem, pemList } from './pem-value.js';
 import type { Conf, Role } from './types.js';
 import {
@@ -114,7 +114,8 @@ export const PROPERTIES: PropertyTable = {
 
   cluster_listen: { type: listen, default: '0.0.0.0:8005', roles: CP },
   cluster_telemetry_listen: { type: listen, default: '0.0.0.0:8006', roles: CP },
-  cluster_control_plane: { type: hostPort, default: '127.0.0.1:8005', roles: DP },
+  // Ours: several comma-separated addresses, tried in turn on reconnect (Kong takes one).
+  cluster_control_plane: { type: hostPortList, default: '127.0.0.1:8005', roles: DP },
   cluster_telemetry_endpoint: { type: hostPort, default: '127.0.0.1:8006', roles: DP },
   cluster_mtls: { type: oneOf(['shared', 'pki']), default: 'shared', roles: HYBRID },
   cluster_cert: { type: pem('certificate'), default: '', roles: HYBRID },

@@ -38,7 +38,7 @@ describe('data plane rules', () => {
     });
     expect(conf.role).toBe('data_plane');
     expect(conf.cluster_dp_labels).toEqual({ region: 'eu' });
-    expect(conf.cluster_control_plane).toEqual({ host: 'cp.internal', port: 8005 });
+    expect(conf.cluster_control_plane).toEqual([{ host: 'cp.internal', port: 8005 }]);
   });
 
   it('requires database = off, with the hint', () => {

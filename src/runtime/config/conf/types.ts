@@ -66,7 +66,8 @@ export interface Conf {
 
   cluster_listen: ListenAddress[];
   cluster_telemetry_listen: ListenAddress[];
-  cluster_control_plane: HostPort;
+  /** The CPs a DP dials, in order; more than one is our extension (see docs/protocol.md). */
+  cluster_control_plane: [HostPort, ...HostPort[]];
   cluster_telemetry_endpoint: HostPort;
   cluster_mtls: 'shared' | 'pki';
   cluster_cert: PemValue | null;

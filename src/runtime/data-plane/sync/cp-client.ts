@@ -15,7 +15,12 @@ export type CpLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped
 
 /** What the DP's link to the CP needs. */
 export interface CpClientOptions {
-  endpoint: { host: string; port: number };
+  /**
+   * The CPs to dial (conf cluster_control_plane), at least one. The link stays on the address that
+   * answered; when it fails (or cannot connect) the next address is tried at once, and only after
+   * every address failed in a row does the reconnect backoff apply.
+   */
+  endpoints: readonly { host: string; port: number }[];
   tls: ClusterTlsPolicy;
   nodeId: string;
   hostname: string;
@@ -74,14 +79,19 @@ export function createCpClient(opts: CpClientOptions): CpClient {
     state = next;
     emitter.emit('state', next);
   };
-  const host = opts.endpoint.host.includes(':') ? `[${opts.endpoint.host}]` : opts.endpoint.host;
+  if (opts.endpoints.length === 0)
+    throw new TypeError('createCpClient needs at least one control plane endpoint');
+  const addresses = opts.endpoints.map((e) => `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`);
+  // The address dialled now, and how many in a row have failed since the last good connection.
+  let current = 0;
+  let failedInARow = 0;
   const url = () => {
     const q = new URLSearchParams({
       node_id: opts.nodeId,
       node_hostname: opts.hostname,
       node_version: opts.version,
     });
-    return `wss://${host}:${opts.endpoint.port}${OUTLET_PATH}?${q}`;
+    return `wss://${addresses[current]}${OUTLET_PATH}?${q}`;
   };
   const clearTimers = () => {
     clock.clearTimeout(pingTimer);
@@ -137,8 +147,9 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       sock.send(encodeJsonFrame(opts.basicInfo()), { binary: true });
       backoff.reset();
       loggedFailure = false;
+      failedInARow = 0;
       log.info(
-        { control_plane: `${host}:${opts.endpoint.port}` },
+        { control_plane: addresses[current] },
         everConnected ? 'reconnected to control plane' : 'connected to control plane',
       );
       everConnected = true;
@@ -170,7 +181,8 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       if (ws === sock) ws = null;
       if (state === 'stopped') return;
       if (reconnectNow) backoff.reset();
-      const delay = reconnectNow ? 0 : backoff.next();
+      const from = addresses[current];
+      const delay = reconnectNow ? 0 : nextAttemptDelay(state === 'connected');
       const why = reason.toString() || lastError || '';
       lastError = null;
       // One line per state change: losing the link, or the first failure of a series of retries.
@@ -178,12 +190,24 @@ export function createCpClient(opts: CpClientOptions): CpClient {
         log.info({ close_code: code }, 'reconnecting to control plane with the reloaded certificate');
       } else if (state === 'connected') {
         log.warn(
-          { close_code: code, reason: why, retry_in_ms: delay },
+          {
+            close_code: code,
+            reason: why,
+            retry_in_ms: delay,
+            control_plane: from,
+            next: addresses[current],
+          },
           'lost connection to control plane, reconnecting',
         );
       } else if (!loggedFailure) {
         log.warn(
-          { close_code: code, reason: why, retry_in_ms: delay },
+          {
+            close_code: code,
+            reason: why,
+            retry_in_ms: delay,
+            control_plane: from,
+            next: addresses[current],
+          },
           'unable to connect to control plane, retrying with backoff',
         );
       }
@@ -193,6 +217,17 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       setState('disconnected');
       retryTimer = clock.setTimeout(connect, delay);
     });
+  };
+
+  // After a lost or failed connection, the next address. A lost link waits one (jittered) backoff
+  // step, so the DPs of a CP that died do not all land on the next one in the same instant; an address
+  // that refused is followed by the next at once, and once every address has failed in a row the
+  // backoff applies (a cluster with every CP down is not hammered). A reload stays on its address.
+  const nextAttemptDelay = (wasConnected: boolean): number => {
+    failedInARow++;
+    const n = opts.endpoints.length;
+    current = (current + 1) % n;
+    return wasConnected || failedInARow % n === 0 ? backoff.next() : 0;
   };
 
   // Reloaded certificates (a rotated Secret): leave the CP gracefully and come back with the new

@@ -116,7 +116,7 @@ export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<Da
   if (startedFrom === 'empty') log.info('no cached or declarative configuration, starting with an empty one');
 
   client = createCpClient({
-    endpoint: conf.cluster_control_plane,
+    endpoints: conf.cluster_control_plane,
     tls: opts.tls,
     nodeId,
     hostname: opts.hostname ?? osHostname(),
