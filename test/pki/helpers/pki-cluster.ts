@@ -26,7 +26,10 @@ export interface TestCp {
 }
 
 /** Starts the cluster listener on 127.0.0.1:0 with `tls`. */
-export async function startTestCp(tls: ClusterTlsPolicy): Promise<TestCp> {
+export async function startTestCp(
+  tls: ClusterTlsPolicy,
+  o: { revalidateGraceMs?: number } = {},
+): Promise<TestCp> {
   const { logger, lines } = captureLogger('control-plane');
   const registry = createDataPlaneRegistry({ purgeDelaySeconds: 3600, clock: systemClock });
   await registry.start();
@@ -38,6 +41,7 @@ export async function startTestCp(tls: ClusterTlsPolicy): Promise<TestCp> {
     logger,
     cpPlugins: new Map(),
     maxPayload: 4 * 1024 * 1024,
+    revalidateGraceMs: o.revalidateGraceMs,
   });
   return {
     listener,

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -14,6 +15,8 @@ export interface ClientVerification {
    * null when the DP was refused (the socket is destroyed and the reason logged already).
    */
   verdict(socket: Socket): Promise<{ expiry: number | null } | null>;
+  /** The chain the socket's DP presented (empty when unknown). */
+  chain(socket: Socket): X509Certificate[];
 }
 
 /**
@@ -26,10 +29,13 @@ export function attachClientVerification(
   what = 'data plane',
 ): ClientVerification {
   const verdicts = new WeakMap<Socket, Promise<PeerVerdict>>();
+  const chains = new WeakMap<Socket, X509Certificate[]>();
   const onSecure = (sock: TLSSocket) => {
     let result: PeerVerdict | Promise<PeerVerdict>;
     try {
-      result = tls.verifyClient(peerCertificateChain(sock));
+      const chain = peerCertificateChain(sock);
+      chains.set(sock, chain);
+      result = tls.verifyClient(chain);
     } catch (err) {
       result = { ok: false, reason: errorMessage(err) };
     }
@@ -49,6 +55,7 @@ export function attachClientVerification(
   };
   return {
     attach: (server) => void server.on('secureConnection', onSecure),
+    chain: (socket) => chains.get(socket) ?? [],
     async verdict(socket) {
       const v = await (verdicts.get(socket) ??
         Promise.resolve<PeerVerdict>({ ok: false, reason: 'no handshake seen' }));

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -12,6 +13,7 @@ import { PayloadTooLargeError } from '../../protocol/errors.js';
 import { buildReconfigurePayload, type ReconfigurePayload } from '../../protocol/reconfigure-payload.js';
 import type { ClusterTlsPolicy } from '../../protocol/tls-policy.js';
 import { attachClientVerification, followCertificateReloads } from './client-verification.js';
+import { revalidateOnReload } from './revalidate-sessions.js';
 import { HYBRIDGATE_VERSION } from '../../version.js';
 import type { ClusterMetrics } from '../status/cluster-metrics.js';
 import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
@@ -38,6 +40,11 @@ export interface ClusterListenerOptions {
   clock?: Clock;
   /** How long a change waits for more before a push (default 10 ms). */
   coalesceMs?: number;
+  /**
+   * After a certificate reload, how long a DP whose certificate is no longer accepted may stay before
+   * it is closed (default 30 s: time for its own Secret to update and for it to reconnect).
+   */
+  revalidateGraceMs?: number;
 }
 
 /** A running cluster listener. */
@@ -75,6 +82,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   const pingIntervalMs = (opts.pingIntervalSeconds ?? DEFAULT_PING_INTERVAL_SECONDS) * 1000;
   const metrics = opts.metrics ?? null;
   const sessions = new Set<DataPlaneSession>();
+  const sessionChains = new WeakMap<DataPlaneSession, X509Certificate[]>();
   let payload: ReconfigurePayload | null = null;
 
   const ctx = {
@@ -172,6 +180,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       for (const note of compat.notes) log.info({ node_id: identity.id }, note);
       const session = new DataPlaneSession(ws, identity, ctx, (s) => sessions.delete(s));
       sessions.add(session);
+      sessionChains.set(session, verification.chain(socket));
     });
   };
 
@@ -203,7 +212,23 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     scheduler.stop();
     throw err;
   }
-  const stopReloads = followCertificateReloads(servers, opts.tls, log);
+  const stopFollowing = followCertificateReloads(servers, opts.tls, log);
+  const stopRevalidating = revalidateOnReload({
+    tls: opts.tls,
+    graceMs: opts.revalidateGraceMs ?? 30_000,
+    logger: log,
+    sessions: () =>
+      [...sessions].map((s) => ({
+        chain: sessionChains.get(s) ?? [],
+        nodeId: s.identity.id,
+        isOpen: () => sessions.has(s),
+        close: (code: number, reason: string) => s.close(code, reason),
+      })),
+  });
+  const stopReloads = () => {
+    stopFollowing();
+    stopRevalidating();
+  };
   scheduler.request();
 
   return {
