@@ -282,6 +282,63 @@ describe('other providers', () => {
   }, 30_000);
 });
 
+describe('spec problems surface in conditions', () => {
+  const condition = async (path: string) =>
+    (
+      await admin.request<{
+        status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+      }>({ method: 'GET', path })
+    ).status?.conditions?.find((c) => c.type === 'Ready');
+
+  it('an lmdb storage change the StatefulSet cannot take is reported, not retried forever', async () => {
+    const ns = await namespace();
+    operators.push(await startOperator(env, ns));
+    await apply(ns, cluster('edge', { mode: 'shared' }));
+    await until('StatefulSet', () =>
+      admin.request({ method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/statefulsets/edge` }),
+    );
+    const bigger = cluster('edge', { mode: 'shared' });
+    bigger.spec.controlPlane = { replicas: 1, database: { type: 'lmdb', storage: '5Gi' } as never };
+    await apply(ns, bigger);
+    const c = await until('Ready False InvalidSpec', async () => {
+      const r = await condition(`/apis/hybridgate.dev/v1alpha1/namespaces/${ns}/controlplanes/edge`);
+      return r?.reason === 'InvalidSpec' ? r : undefined;
+    });
+    expect(c.message).toContain('the workload cannot be updated to this spec');
+    expect(c.message).toContain('Forbidden');
+  }, 30_000);
+
+  it('a DataPlane waits for its ControlPlane, then runs', async () => {
+    const ns = await namespace();
+    operators.push(await startOperator(env, ns));
+    const dpPath = `/apis/hybridgate.dev/v1alpha1/namespaces/${ns}/dataplanes/lone`;
+    await apply(ns, {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'DataPlane',
+      metadata: { name: 'lone' },
+      spec: { version: '0.1.0', controlPlaneRef: { name: 'later' } },
+    });
+    const blocked = await until('ControlPlaneNotFound', async () => {
+      const r = await condition(dpPath);
+      return r?.reason === 'ControlPlaneNotFound' ? r : undefined;
+    });
+    expect(blocked.message).toBe(`DataPlane lone: ControlPlane "later" not found in namespace ${ns}`);
+    await apply(ns, {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: { name: 'later' },
+      spec: { version: '0.1.0', certificates: { mode: 'pki' } },
+    });
+    await until('DataPlane Deployment', () =>
+      admin.request({ method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/deployments/lone` }),
+    );
+    await until('its client certificate', () => secret(ns, 'lone-dp-cert'));
+    await until('Ready reason Unavailable (no pods here)', async () =>
+      (await condition(dpPath))?.reason === 'Unavailable' ? true : undefined,
+    );
+  }, 30_000);
+});
+
 describe('leader election and RBAC', () => {
   it('two operators: one reconciles; the other takes over when it stops', async () => {
     const ns = await namespace();

@@ -30,11 +30,19 @@ export async function ensureObjects(
   owner: KubeObject,
   desired: KubeObject[],
   log: Logger,
+  /** Objects just read (by `Kind/name`; null = known absent), which saves the GET before an apply. */
+  known?: ReadonlyMap<string, KubeObject | null>,
 ): Promise<Ensured[]> {
   const out: Ensured[] = [];
   for (const obj of desired) {
     const cache = obj.kind ? deps.caches[obj.kind] : undefined;
-    const current = cache?.hasSynced() ? (cache.get(objectKey(obj)) ?? null) : undefined;
+    const fromKnown = known?.get(`${obj.kind}/${obj.metadata?.name}`);
+    const current =
+      fromKnown !== undefined
+        ? fromKnown
+        : cache?.hasSynced()
+          ? (cache.get(objectKey(obj)) ?? null)
+          : undefined;
     const { outcome, object } = await applyObject(deps.client, obj, { current });
     out.push({ desired: obj, outcome, object });
     if (outcome === 'unchanged') continue;

@@ -5,7 +5,7 @@ import { planCertificates } from '../../certificates/plan-certificates.js';
 import type { CertificatePlan } from '../../certificates/plan-types.js';
 import type { KubeSecret } from '../../certificates/secrets.js';
 import { certificateSecretNames } from '../../certificates/plan-certificates.js';
-import { OperatorError, ignoreNotFound, isNotFound } from '../../errors.js';
+import { KubeApiError, OperatorError, ignoreNotFound, isNotFound } from '../../errors.js';
 import { deleteObject } from '../../kube/delete.js';
 import { resourcePath, RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
@@ -71,9 +71,8 @@ export class ControlPlaneReconciler implements Reconciler {
         now,
         propagationDelayMs: this.d.caPropagationDelayMs,
       });
-      for (const obj of certificates.apply) {
-        await ensureObjects({ ...this.d, caches: {} }, owner, [obj], ctx.log);
-      }
+      const known = new Map([...secrets].map(([n, s]) => [`Secret/${n}`, s ?? null]));
+      await ensureObjects({ ...this.d, caches: {} }, owner, certificates.apply, ctx.log, known);
       for (const ev of certificates.events) await this.d.events.record(owner, ev);
     } catch (err) {
       if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
@@ -89,8 +88,13 @@ export class ControlPlaneReconciler implements Reconciler {
         )?.object;
         await this.removeOtherWorkload(cp);
       } catch (err) {
-        if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
-        invalidSpec = err.message;
+        if (err instanceof KubeApiError && err.statusCode === 422) {
+          // e.g. a StatefulSet's volumeClaimTemplates (lmdb storage) cannot change: retrying cannot
+          // help; say so until the spec changes back or the user recreates the StatefulSet.
+          invalidSpec = `the workload cannot be updated to this spec: ${err.message}`;
+        } else if (err instanceof OperatorError && err.code === 'INVALID_SPEC') {
+          invalidSpec = err.message;
+        } else throw err;
       }
     }
     if (invalidSpec) ctx.log.warn({ err: invalidSpec }, 'invalid spec');
