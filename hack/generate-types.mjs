@@ -35,6 +35,7 @@ const SHARED = {
   'controlPlane.resources': 'ResourceRequirements',
   'dataPlanes.service': 'ProxyServiceSpec',
   'dataPlanes.service.ports': 'ProxyServicePort',
+  'dataPlanes.podDisruptionBudget': 'PodDisruptionBudgetSpec',
 };
 
 // Where each generated file takes its shared fragments from (path in its own spec -> HybridCluster path).
@@ -46,7 +47,11 @@ const REUSE = {
     clusterService: 'controlPlane.clusterService',
     resources: 'controlPlane.resources',
   },
-  DataPlane: { service: 'dataPlanes.service', resources: 'controlPlane.resources' },
+  DataPlane: {
+    service: 'dataPlanes.service',
+    resources: 'controlPlane.resources',
+    podDisruptionBudget: 'dataPlanes.podDisruptionBudget',
+  },
 };
 
 const CRDS = [

@@ -82,6 +82,7 @@ describe('CRDs', () => {
     ['DataPlane', 'spec.resources', 'spec.dataPlanes.resources'],
     ['DataPlane', 'spec.resources', 'spec.controlPlane.resources'],
     ['DataPlane', 'spec.conf', 'spec.dataPlanes.conf'],
+    ['DataPlane', 'spec.podDisruptionBudget', 'spec.dataPlanes.podDisruptionBudget'],
     ['DataPlane', 'status.conditions', 'status.conditions'],
     ['ControlPlane', 'status.conditions', 'status.conditions'],
   ] as const)('%s %s repeats HybridCluster %s', (kind, own, shared) => {

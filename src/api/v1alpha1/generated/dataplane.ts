@@ -2,7 +2,7 @@
 // Regenerate with `node hack/generate-types.mjs`; a test fails when this file drifts.
 
 import type { Condition, ObjectMeta } from '../../meta.js';
-import type { ProxyServiceSpec, ResourceRequirements } from './hybridcluster.js';
+import type { PodDisruptionBudgetSpec, ProxyServiceSpec, ResourceRequirements } from './hybridcluster.js';
 
 /**
  * DataPlane runs a group of identical Hybridgate data planes that proxy traffic with the configuration they receive from a control plane: a ControlPlane in the same namespace (controlPlaneRef) or one elsewhere (externalControlPlane).
@@ -49,6 +49,10 @@ export interface DataPlaneSpec {
    * The proxy Service in front of the group's data planes.
    */
   service: ProxyServiceSpec;
+  /**
+   * The PodDisruptionBudget of the data plane pods, which limits voluntary disruptions such as node drains.
+   */
+  podDisruptionBudget?: PodDisruptionBudgetSpec;
   /**
    * Compute resources of the data plane container (requests and limits, as in a Pod).
    */

@@ -208,6 +208,7 @@ export interface DataPlaneGroup {
     [k: string]: string | undefined;
   };
   service: ProxyServiceSpec;
+  podDisruptionBudget?: PodDisruptionBudgetSpec;
   /**
    * Compute resources of the data plane container (requests and limits, as in a Pod).
    */
@@ -269,6 +270,15 @@ export interface ProxyServicePort {
    * Node port (types NodePort and LoadBalancer; allocated if unset).
    */
   nodePort?: number;
+}
+/**
+ * The PodDisruptionBudget of the data plane pods, which limits voluntary disruptions such as node drains.
+ */
+export interface PodDisruptionBudgetSpec {
+  /**
+   * Pods that may be unavailable at once during voluntary disruptions, a number or a percentage (e.g. 25%). Defaults to 1.
+   */
+  maxUnavailable?: number | string;
 }
 /**
  * The observed state of the hybrid cluster, rolled up from its ControlPlane and DataPlanes.

@@ -61,7 +61,7 @@ export function resolveControlPlaneTarget(dp: DataPlane, cp: ControlPlane | unde
 
 /**
  * Pure: a DataPlane → its ServiceAccount (no token), Deployment, proxy Service (8000/8443 behind the
- * spec's ports) and PodDisruptionBudget (maxUnavailable 1). The Deployment's replicas follow
+ * spec's ports) and PodDisruptionBudget (maxUnavailable from the spec, 1 by default). The Deployment's replicas follow
  * .spec.replicas (kubectl scale dataplane, or an HPA on the DataPlane) unless the replicas-owner
  * annotation says an autoscaler scales the Deployment itself; then they are left out of the apply.
  */
@@ -145,7 +145,10 @@ export function renderDataPlane(dp: DataPlane, target: ControlPlaneTarget): Kube
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
       metadata: meta(names.podDisruptionBudget),
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+      spec: {
+        maxUnavailable: dp.spec.podDisruptionBudget?.maxUnavailable ?? 1,
+        selector: { matchLabels: selector },
+      },
     },
   ];
 }

@@ -67,6 +67,7 @@ export function renderHybridCluster(input: HybridClusterRenderInput): HybridClus
     if (group.labels) spec['labels'] = group.labels;
     if (group.resources) spec['resources'] = group.resources;
     if (group.conf) spec['conf'] = group.conf;
+    if (group.podDisruptionBudget) spec['podDisruptionBudget'] = group.podDisruptionBudget;
     return {
       apiVersion: GROUP_VERSION,
       kind: 'DataPlane',
