@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench image clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench image helm-lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ bench: build ## run the benchmarks (not tests): proxy throughput against nginx, 
 
 image: ## build the container image (needs a Docker engine)
 	docker build -t hybridgate/hybridgate:$$(node -p "require('./package.json').version") .
+
+helm-lint: ## lint the Helm chart
+	@echo "==> linting the Helm chart (helm lint --strict charts/hybridgate; CRDs in sync with crds/)"
+	@hack/sync-chart-crds.sh --check
+	@$$(hack/install-test-binaries.sh --print-dir)/helm lint --strict charts/hybridgate
 
 clean: ## remove build outputs
 	rm -rf dist coverage
