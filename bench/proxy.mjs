@@ -5,7 +5,7 @@
 //   BENCH_ROUNDS=1 BENCH_SECONDS=5 node bench/proxy.mjs   # a quicker, noisier run
 // Method (/work/shared/PERFORMANCE.md): nginx (Debian package, 1 worker, `return 200` with a fixed
 // 100-byte body, keep-alive) is the upstream; the cases are the upstream directly, nginx as a reverse
-// proxy, the Hybridgate data plane (1 process), and the data plane with key-auth + rate-limiting when
+// proxy, the Hybridgate data plane (1 process, and worker_processes = 2), and the data plane with key-auth + rate-limiting when
 // those plugins exist. Each case: 2 s warm-up, then `wrk -t1 -c50 -d10s --latency`; cases interleaved
 // for 3 rounds; medians and ratios to the nginx proxy of the same round; CPU µs/request of the proxy
 // process from /proc/<pid>/stat (utime+stime) over the measured window. Then the router's match time
@@ -28,7 +28,7 @@ const importDist = (rel) => import(pathToFileURL(join(DIST, rel)).href);
 
 // ---------- data plane child process ----------
 if (process.argv[2] === '--dp-child') {
-  const [, , , upstreamPort, withPlugins] = process.argv;
+  const [, , , upstreamPort, withPlugins, workers = '1'] = process.argv;
   const { startDataPlane } = await importDist('runtime/data-plane/start-data-plane.js');
   const { pino } = await import('pino');
   const listen = (port) => ({
@@ -55,6 +55,7 @@ if (process.argv[2] === '--dp-child') {
     upstream_keepalive_pool_size: 512,
     upstream_keepalive_max_requests: 100000,
     upstream_keepalive_idle_timeout: 60,
+    worker_processes: Number(workers),
   };
   const dp = await startDataPlane(conf, pino({ level: 'warn' }));
   const config = {
@@ -206,10 +207,16 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)];
 };
 
-async function startDp(upstreamPort, withPlugins) {
+async function startDp(upstreamPort, withPlugins, workers = 1) {
   const child = spawn(
     process.execPath,
-    [fileURLToPath(import.meta.url), '--dp-child', String(upstreamPort), withPlugins ? '1' : '0'],
+    [
+      fileURLToPath(import.meta.url),
+      '--dp-child',
+      String(upstreamPort),
+      withPlugins ? '1' : '0',
+      String(workers),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -300,6 +307,10 @@ try {
   const dp = await startDp(upPort, false);
   children.push(dp.child);
 
+  // worker_processes = 2: the primary (CP connection, status) plus two proxy workers.
+  const dp2 = await startDp(upPort, false, 2);
+  children.push(dp2.child);
+
   const { BUNDLED_HANDLERS } = await importDist('runtime/data-plane/plugins/bundled-handlers.js');
   const pluginsAvailable =
     BUNDLED_HANDLERS['key-auth'] !== undefined && BUNDLED_HANDLERS['rate-limiting'] !== undefined;
@@ -313,6 +324,11 @@ try {
     { name: 'upstream direct', port: upPort, pids: () => childPids(upstream.pid) },
     { name: 'nginx proxy (1 worker)', port: ngxPort, pids: () => childPids(nginxProxy.pid) },
     { name: 'hybridgate dp (1 process)', port: dp.port, pids: () => [dp.child.pid] },
+    {
+      name: 'hybridgate dp (2 workers)',
+      port: dp2.port,
+      pids: () => [dp2.child.pid, ...childPids(dp2.child.pid)],
+    },
   ];
   if (dpPlugins !== null) {
     cases.push({

@@ -1,18 +1,19 @@
+import cluster from 'node:cluster';
 import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
-import { configHashes } from '../config/hash.js';
 import { ensureDefaultCertificate } from '../tls/default-certificate.js';
-import { createBalancer } from './balancer/create-balancer.js';
-import type { TargetEntity } from './balancer/balancer.js';
-import { createDataPlaneEngine, type DataPlaneEngine } from './engine/create-data-plane-engine.js';
-import type { BalancerFactory, ConfigHashes, DataPlaneConfig } from './engine/types.js';
-import { buildPluginIndex, type PluginConfig, type PluginIndex } from './plugins/plugin-index.js';
+import type { DataPlaneEngine } from './engine/create-data-plane-engine.js';
+import { createEngineFromConf } from './engine/engine-from-conf.js';
+import type { BalancerFactory } from './engine/types.js';
+import type { PluginIndex } from './plugins/plugin-index.js';
 import { createFrameworkPluginRunner } from './proxy/framework-plugin-runner.js';
 import type { PluginRunner } from './proxy/plugin-hooks.js';
 import { proxyOptionsFromConf } from './proxy/proxy-options.js';
 import { startProxyServer, type BoundAddress, type ProxyServer } from './proxy/proxy-server.js';
 import { ProxyMetrics } from './status/proxy-metrics.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
+import { startDataPlanePrimary } from './workers/data-plane-primary.js';
+import type { WorkerPool } from './workers/worker-pool.js';
 
 /** Pieces the caller may supply instead of the defaults (tests, the balancer area's factory). */
 export interface StartDataPlaneOptions {
@@ -20,6 +21,22 @@ export interface StartDataPlaneOptions {
   /** Replaces the plugin framework runner; null runs without plugins. */
   plugins?: PluginRunner | null;
   nodeId?: string | null;
+  /** The worker entry module (worker_processes > 1); defaults to the built workers/worker-main.js. */
+  workerExec?: string;
+  /** Node flags of worker processes; defaults to the primary's. */
+  workerExecArgv?: string[];
+}
+
+/** The certificate proxy_listen `ssl` serves without an SNI match: conf ssl_cert, or a generated one. */
+export async function proxyDefaultCertificate(
+  conf: Pick<Conf, 'proxy_listen' | 'ssl_cert' | 'ssl_cert_key' | 'prefix'>,
+): Promise<{ cert: string; key: string } | null> {
+  if (!conf.proxy_listen.some((l) => l.ssl)) return null;
+  const cert = conf.ssl_cert[0];
+  const key = conf.ssl_cert_key[0];
+  return cert !== undefined && key !== undefined
+    ? { cert: cert.pem, key: key.pem }
+    : ensureDefaultCertificate(conf.prefix, 'proxy');
 }
 
 /** A running data plane: the engine to feed configs into, where it listens, and how to stop it. */
@@ -27,12 +44,18 @@ export interface RunningDataPlane {
   engine: DataPlaneEngine;
   metrics: ProxyMetrics;
   addresses: { proxy: BoundAddress[]; status: { host: string; port: number }[] };
+  /** Downstream connection counters of this process's proxy listeners. */
+  connections(): { accepted: number; active: number };
+  /** The proxy workers, when worker_processes > 1 (this process is then their primary). */
+  workers?: WorkerPool;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), closes pools and listeners. */
   close(graceMs?: number): Promise<void>;
 }
 
 /**
- * Starts the proxy and status listeners of a data plane (or traditional) node. It applies no config:
+ * Starts the proxy and status listeners of a data plane (or traditional) node; with worker_processes
+ * > 1 the proxy runs in that many worker processes and this process keeps the engine (readiness,
+ * hash), the status API and the CP connection (see workers/). It applies no config:
  * the caller feeds `engine.apply()` from declarative_config, the DP cache or the CP; until then every
  * request gets Kong's 404 and `/status/ready` answers 503.
  */
@@ -41,26 +64,18 @@ export async function startDataPlane(
   logger: Logger,
   opts: StartDataPlaneOptions = {},
 ): Promise<RunningDataPlane> {
-  const enabledPlugins = conf.plugins;
-  const engine = createDataPlaneEngine({
-    logger,
-    createBalancer:
-      opts.createBalancer ?? ((upstream, targets) => createBalancer(upstream, targets as TargetEntity[])),
-    computeHashes: (config: DataPlaneConfig): ConfigHashes => configHashes(config),
-    buildPlugins: (config) => buildPluginIndex(config as PluginConfig, enabledPlugins),
-    disposePlugins: (index) => (index as PluginIndex).close(),
-  });
+  if ((conf.worker_processes ?? 1) > 1 && cluster.isPrimary) {
+    return startDataPlanePrimary(conf, logger, {
+      ...(opts.createBalancer !== undefined ? { createBalancer: opts.createBalancer } : {}),
+      nodeId: opts.nodeId ?? null,
+      ...(opts.workerExec !== undefined ? { exec: opts.workerExec } : {}),
+      ...(opts.workerExecArgv !== undefined ? { execArgv: opts.workerExecArgv } : {}),
+    });
+  }
+  const engine = createEngineFromConf(conf, logger, opts.createBalancer);
   const metrics = new ProxyMetrics();
   const options = proxyOptionsFromConf(conf);
-  let defaultCertificate: { cert: string; key: string } | null = null;
-  if (conf.proxy_listen.some((l) => l.ssl)) {
-    const cert = conf.ssl_cert[0];
-    const key = conf.ssl_cert_key[0];
-    defaultCertificate =
-      cert !== undefined && key !== undefined
-        ? { cert: cert.pem, key: key.pem }
-        : await ensureDefaultCertificate(conf.prefix, 'proxy');
-  }
+  const defaultCertificate = await proxyDefaultCertificate(conf);
   let proxy: ProxyServer | null = null;
   let status: StatusServer;
   try {
@@ -95,6 +110,7 @@ export async function startDataPlane(
     engine,
     metrics,
     addresses: { proxy: proxyServer.addresses, status: statusServer.addresses },
+    connections: () => proxyServer.stats(),
     close(graceMs = 10_000) {
       closing ??= (async () => {
         await proxyServer.close(graceMs);

@@ -68,6 +68,7 @@ describe('loadConf defaults', () => {
       upstream_keepalive_pool_size: 512,
       upstream_keepalive_max_requests: 1000,
       upstream_keepalive_idle_timeout: 60,
+      worker_processes: 1,
       cluster_listen: [listener('0.0.0.0', 8005, { reusePort: false, backlog: null })],
       cluster_telemetry_listen: [listener('0.0.0.0', 8006, { reusePort: false, backlog: null })],
       cluster_control_plane: [{ host: '127.0.0.1', port: 8005 }],

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { dpLabels } from './dp-labels.js';
 import { hostPort, hostPortList, listen } from './listen-parser.js';
 import { pem, pemList } from './pem-value.js';
@@ -69,6 +70,18 @@ const pluginList: ValueType<string[]> = {
   },
 };
 
+// Kong's nginx_worker_processes: `auto` is one per CPU, resolved when the conf is read.
+const workerProcesses: ValueType<number> = {
+  expected: 'auto or an integer between 1 and 256',
+  parse(raw) {
+    if (raw === 'auto') return Math.max(1, Math.min(256, availableParallelism()));
+    if (!/^\d+$/.test(raw)) throw new InvalidValue(`"${raw}" is neither auto nor an integer`);
+    const n = Number(raw);
+    if (n < 1 || n > 256) throw new InvalidValue(`${raw} is out of range`);
+    return n;
+  },
+};
+
 const CP: readonly Role[] = ['control_plane'];
 const DP: readonly Role[] = ['data_plane'];
 const HYBRID: readonly Role[] = ['control_plane', 'data_plane'];
@@ -111,6 +124,8 @@ export const PROPERTIES: PropertyTable = {
   upstream_keepalive_pool_size: { type: int(0), default: '512' },
   upstream_keepalive_max_requests: { type: int(0), default: '1000' },
   upstream_keepalive_idle_timeout: { type: int(0), default: '60' },
+  // Proxy worker processes of a data plane (node:cluster); ours defaults to 1 where Kong's is auto.
+  worker_processes: { type: workerProcesses, default: '1', roles: DP },
 
   cluster_listen: { type: listen, default: '0.0.0.0:8005', roles: CP },
   cluster_telemetry_listen: { type: listen, default: '0.0.0.0:8006', roles: CP },

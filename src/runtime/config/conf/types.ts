@@ -63,6 +63,8 @@ export interface Conf {
   upstream_keepalive_pool_size: number;
   upstream_keepalive_max_requests: number;
   upstream_keepalive_idle_timeout: number;
+  /** Proxy worker processes of a data plane (`auto` resolved to the CPU count). */
+  worker_processes: number;
 
   cluster_listen: ListenAddress[];
   cluster_telemetry_listen: ListenAddress[];

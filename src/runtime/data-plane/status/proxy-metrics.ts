@@ -29,6 +29,44 @@ interface Series {
   upstream: Histogram;
 }
 
+/** One sample of prom-client's JSON metric form. */
+export interface PromValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/** prom-client's JSON form of one metric (what AggregatorRegistry.aggregate takes). */
+export interface PromMetricJson {
+  name: string;
+  help: string;
+  type: string;
+  values: PromValue[];
+  aggregator: 'sum';
+}
+
+const HELP = {
+  requests: 'HTTP requests proxied, by service, route and status code.',
+  latency: 'Total latency of requests in ms (client to client).',
+  upstream: 'Time to the upstream response headers in ms.',
+  worker: 'Requests handled by each proxy worker process.',
+};
+
+function histogramJson(name: string, base: Record<string, string>, h: Histogram, out: PromValue[]): void {
+  let cumulative = 0;
+  for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) {
+    cumulative += h.counts[i]!;
+    out.push({
+      labels: { ...base, le: LATENCY_BUCKETS_MS[i]! },
+      value: cumulative,
+      metricName: `${name}_bucket`,
+    });
+  }
+  out.push({ labels: { ...base, le: '+Inf' }, value: h.count, metricName: `${name}_bucket` });
+  out.push({ labels: base, value: h.sum, metricName: `${name}_sum` });
+  out.push({ labels: base, value: h.count, metricName: `${name}_count` });
+}
+
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
@@ -87,9 +125,50 @@ export class ProxyMetrics implements ExchangeRecorder {
     this.clusterCertExpiry = unixSeconds;
   }
 
-  /** The Prometheus exposition text for requests, latencies, target health and the config hash. */
-  render(state: ConfigState | null): string {
+  /**
+   * Request counters and latency histograms in prom-client's JSON form (`getMetricsAsJSON()`), so a
+   * data plane's primary process can sum its workers' with AggregatorRegistry; `worker` labels a
+   * per-worker request counter (which worker served how much).
+   */
+  toPromJson(worker: string): PromMetricJson[] {
+    const requests: PromValue[] = [];
+    const latency: PromValue[] = [];
+    const upstream: PromValue[] = [];
+    for (const s of this.series.values()) {
+      const base = { service: s.service, route: s.route };
+      for (const [code, n] of s.codes) requests.push({ labels: { ...base, code }, value: n });
+      histogramJson('hybridgate_request_latency_ms', base, s.latency, latency);
+      if (s.upstream.count > 0) histogramJson('hybridgate_upstream_latency_ms', base, s.upstream, upstream);
+    }
+    const metric = (name: string, help: string, type: string, values: PromValue[]): PromMetricJson => ({
+      name,
+      help,
+      type,
+      values,
+      aggregator: 'sum',
+    });
+    return [
+      metric('hybridgate_http_requests_total', HELP.requests, 'counter', requests),
+      metric('hybridgate_request_latency_ms', HELP.latency, 'histogram', latency),
+      metric('hybridgate_upstream_latency_ms', HELP.upstream, 'histogram', upstream),
+      metric('hybridgate_worker_requests_total', HELP.worker, 'counter', [
+        { labels: { worker }, value: this.totalRequests },
+      ]),
+    ];
+  }
+
+  /**
+   * The Prometheus exposition text for requests, latencies, target health and the config hash;
+   * `requests: false` leaves out the request series (a primary whose workers report them).
+   */
+  render(state: ConfigState | null, opts: { requests?: boolean } = {}): string {
     const out: string[] = [];
+    if (opts.requests !== false) this.renderRequests(out);
+    this.renderState(state, out);
+    return out.join('\n') + '\n';
+  }
+
+  private renderRequests(out: string[]): void {
     out.push(
       '# HELP hybridgate_http_requests_total HTTP requests proxied, by service, route and status code.',
     );
@@ -120,6 +199,9 @@ export class ProxyMetrics implements ExchangeRecorder {
         out,
       );
     }
+  }
+
+  private renderState(state: ConfigState | null, out: string[]): void {
     out.push(
       '# HELP hybridgate_upstream_target_health Health of each upstream target (1 for its current state).',
     );
@@ -152,6 +234,5 @@ export class ProxyMetrics implements ExchangeRecorder {
       out.push('# TYPE hybridgate_data_plane_cluster_cert_expiry_timestamp gauge');
       out.push(`hybridgate_data_plane_cluster_cert_expiry_timestamp ${this.clusterCertExpiry}`);
     }
-    return out.join('\n') + '\n';
   }
 }

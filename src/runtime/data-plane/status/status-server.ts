@@ -17,6 +17,19 @@ export interface StatusServerInput {
   connections: () => { accepted: number; active: number };
   nodeId?: string | null;
   logger: Logger;
+  /**
+   * A multi-process DP's workers: their request series and counters replace this process's own
+   * (which proxies nothing) in /metrics and /status.
+   */
+  workers?: WorkerCounters;
+}
+
+/** What the status API reads from a multi-process DP's worker pool. */
+export interface WorkerCounters {
+  /** The workers' request metrics, summed (Prometheus text). */
+  metrics(): Promise<string>;
+  /** The workers' request and connection counters, summed. */
+  stats(): Promise<{ totalRequests: number; accepted: number; active: number }>;
 }
 
 /** The running status API. */
@@ -53,17 +66,19 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
     }
     const state = engine.current();
     if (path === '/status') {
-      const c = input.connections();
+      const c = input.workers === undefined ? null : await input.workers.stats();
+      const totalRequests = c === null ? metrics.totalRequests : c.totalRequests;
+      const conn = c ?? input.connections();
       const mem = process.memoryUsage();
       return sendJson(res, {
         status: 200,
         body: {
           database: { reachable: true },
           server: {
-            total_requests: metrics.totalRequests,
-            connections_accepted: c.accepted,
-            connections_handled: c.accepted,
-            connections_active: c.active,
+            total_requests: totalRequests,
+            connections_accepted: conn.accepted,
+            connections_handled: conn.accepted,
+            connections_active: conn.active,
           },
           memory: { heap_used: mem.heapUsed, rss: mem.rss },
           configuration_hash: state?.hash ?? '0'.repeat(32),
@@ -78,7 +93,12 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
       );
     }
     if (path === '/metrics') {
-      const text = metrics.render(state) + (await registry.metrics());
+      const text =
+        input.workers === undefined
+          ? metrics.render(state) + (await registry.metrics())
+          : metrics.render(state, { requests: false }) +
+            (await input.workers.metrics()) +
+            (await registry.metrics());
       res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
       return void res.end(text);
     }

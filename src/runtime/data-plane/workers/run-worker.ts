@@ -1,0 +1,102 @@
+import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { createLogger, type Logger } from '../../../shared/logger.js';
+import { errorMessage } from '../../../shared/errors.js';
+import type { LevelWithSilent } from 'pino';
+import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
+import type { ProxyMetrics } from '../status/proxy-metrics.js';
+import { isHgMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+
+/** Hands this worker's request metrics to prom-client's cluster aggregation (as its only registry). */
+class WorkerMetricsRegistry extends Registry {
+  constructor(
+    private readonly source: ProxyMetrics,
+    private readonly worker: string,
+  ) {
+    super();
+  }
+
+  override getMetricsAsJSON(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return Promise.resolve(
+      this.source.toPromJson(this.worker) as unknown as MetricObjectWithValues<MetricValue<string>>[],
+    );
+  }
+}
+
+/**
+ * The body of a proxy worker process (node:cluster): asks the primary for the conf, starts the proxy
+ * listeners (shared with the other workers through the cluster module), applies every config the
+ * primary forwards, answers counter and metric requests, and on SIGTERM drains in-flight requests and
+ * exits 0. SIGINT is left to the primary, which stops the workers in order.
+ */
+export function runProxyWorker(): void {
+  const send = (m: WorkerMessage): void => {
+    // The primary may be gone between the check and the write: the error callback keeps it an event.
+    if (process.connected) process.send!(m, undefined, undefined, () => undefined);
+  };
+  // Constructed first so the primary's metric requests are answered from the start.
+  new AggregatorRegistry();
+  let dp: RunningDataPlane | null = null;
+  let logger: Logger | null = null;
+  let drainMs = 10_000;
+  let stopping = false;
+  const stop = (code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    const closing = dp === null ? Promise.resolve() : dp.close(drainMs);
+    closing
+      .catch((err: unknown) => logger?.error({ err: errorMessage(err) }, 'proxy worker close failed'))
+      .finally(() => process.exit(code));
+  };
+  process.on('SIGTERM', () => stop(0));
+  process.on('SIGINT', () => undefined);
+  // The primary is gone: nobody will send configs or restart us.
+  process.on('disconnect', () => stop(0));
+
+  process.on('message', (m: unknown) => {
+    if (!isHgMessage(m)) return;
+    const msg = m as PrimaryMessage;
+    if (msg.type === 'hg:start') {
+      if (dp !== null || stopping) return;
+      drainMs = msg.drainMs;
+      const log = createLogger({ component: 'data-plane', level: msg.logLevel as LevelWithSilent }).child({
+        worker: msg.workerId,
+      });
+      logger = log;
+      // The primary owns the status API and the CP connection; workers only proxy.
+      startDataPlane({ ...msg.conf, status_listen: [], worker_processes: 1 }, log)
+        .then((running) => {
+          dp = running;
+          AggregatorRegistry.setRegistries([
+            new WorkerMetricsRegistry(running.metrics, String(msg.workerId)),
+          ]);
+          if (stopping) return void running.close(0);
+          send({ type: 'hg:listening', addresses: running.addresses.proxy });
+        })
+        .catch((err: unknown) => {
+          send({ type: 'hg:listening', error: errorMessage(err) });
+          stop(1);
+        });
+    } else if (msg.type === 'hg:config') {
+      const running = dp;
+      if (running === null) return;
+      running.engine
+        .apply(msg.config, msg.hashes ?? undefined)
+        .then((r) =>
+          send({
+            type: 'hg:applied',
+            seq: msg.seq,
+            hash: r.hash,
+            ...(r.error !== undefined ? { error: r.error.message } : {}),
+          }),
+        )
+        .catch((err: unknown) =>
+          send({ type: 'hg:applied', seq: msg.seq, hash: '', error: errorMessage(err) }),
+        );
+    } else if (msg.type === 'hg:stats-req') {
+      const running = dp;
+      const c = running?.connections() ?? { accepted: 0, active: 0 };
+      send({ type: 'hg:stats', id: msg.id, totalRequests: running?.metrics.totalRequests ?? 0, ...c });
+    }
+  });
+  send({ type: 'hg:worker-up' });
+}
