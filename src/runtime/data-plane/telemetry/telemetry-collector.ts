@@ -36,28 +36,32 @@ export interface TelemetryCollector {
  * DP with a huge config cannot grow a batch without bound.
  */
 export function createTelemetryCollector(now: () => number = Date.now): TelemetryCollector {
-  let series = new Map<string, TelemetrySeries>();
+  // service → route → series: two lookups and no key string built per request.
+  let series = new Map<string, Map<string, TelemetrySeries>>();
+  let size = 0;
   let changes: HealthChange[] = [];
   let dropped = 0;
   let seq = 0;
   let start = now();
 
   const seriesFor = (service: string, route: string): TelemetrySeries => {
-    const key = `${service}\u0000${route}`;
-    let s = series.get(key);
+    let routes = series.get(service);
+    const s = routes?.get(route);
     if (s) return s;
     // The overflow series itself is the one allowed past the limit.
-    if (series.size >= MAX_SERIES_PER_BATCH && service !== OTHER_SERIES)
+    if (size >= MAX_SERIES_PER_BATCH && service !== OTHER_SERIES)
       return seriesFor(OTHER_SERIES, OTHER_SERIES);
-    s = {
+    if (!routes) series.set(service, (routes = new Map()));
+    const created: TelemetrySeries = {
       service,
       route,
       status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
       latency_ms: emptyHistogram(),
       upstream_latency_ms: emptyHistogram(),
     };
-    series.set(key, s);
-    return s;
+    routes.set(route, created);
+    size++;
+    return created;
   };
 
   return {
@@ -83,17 +87,18 @@ export function createTelemetryCollector(now: () => number = Date.now): Telemetr
     addDropped(n) {
       dropped += n;
     },
-    pending: () => series.size > 0 || changes.length > 0 || dropped > 0,
+    pending: () => size > 0 || changes.length > 0 || dropped > 0,
     drain(at) {
       const batch: TelemetryBatch = {
         type: 'telemetry_batch',
         seq: seq++,
         interval: { start, end: at },
-        requests: [...series.values()],
+        requests: [...series.values()].flatMap((routes) => [...routes.values()]),
         upstream_health: changes,
         dropped,
       };
       series = new Map();
+      size = 0;
       changes = [];
       dropped = 0;
       start = at;

@@ -10,10 +10,18 @@ import type { TelemetryCollector } from './telemetry-collector.js';
  */
 export function tapRecorder(recorder: ExchangeRecorder, collector: TelemetryCollector): () => void {
   const original = recorder.record;
-  const tapped: ExchangeRecorder['record'] = function (this: unknown, ...args) {
-    original.apply(this, args);
+  // Explicit parameters: a rest/spread wrapper would allocate an array on every request.
+  const tapped: ExchangeRecorder['record'] = function (
+    this: unknown,
+    service,
+    route,
+    status,
+    latencyMs,
+    upstreamMs,
+  ) {
+    original.call(this, service, route, status, latencyMs, upstreamMs);
     try {
-      collector.record(...args);
+      collector.record(service, route, status, latencyMs, upstreamMs);
     } catch {
       // Telemetry is best effort; proxying and the status metrics must not notice it.
     }
