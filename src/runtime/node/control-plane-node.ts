@@ -56,7 +56,8 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
       put: (row) => table().put(row.id, row),
       delete: (id) => table().delete(id),
     },
-    onStoreError: (err) => logger.warn({ err: errorMessage(err) }, 'unable to persist data plane status row'),
+    onStoreError: (err) =>
+      logger.warn({ err: errorMessage(err) }, 'unable to read or write data plane status rows'),
     pingIntervalSeconds: conf.cluster_ping_interval,
   });
   const registry = new Registry();
