@@ -8,6 +8,7 @@ import {
 import type { DeclarativeConfig } from '../../config/declarative/types.js';
 import { configHashes } from '../../config/hash.js';
 import { DbError } from '../../errors.js';
+import { errorMessage, HybridgateError } from '../../../shared/errors.js';
 import type { Store, StoreConfig } from '../store/store.js';
 import type { EntityModel } from './entity-model.js';
 
@@ -43,15 +44,59 @@ function wantsYaml(req: FastifyRequest): boolean {
 }
 
 /**
+ * Deepest `[`/`{` nesting a posted YAML or JSON text may have. The YAML parser spends ~0.1 ms per
+ * level of flow nesting, so a 10 MiB body of `[` would hold the event loop for minutes; real
+ * declarative documents nest a dozen levels.
+ */
+export const MAX_FLOW_NESTING = 512;
+
+/**
+ * The deepest bracket nesting of a text, counting brackets inside quoted strings too: over-counting
+ * can only refuse a pathological document early, never let a deep one through.
+ */
+export function flowNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return max;
+}
+
+/**
+ * parseDeclarative, with anything it throws that is not already a typed error (the YAML library's
+ * alias-bomb guard throws a bare ReferenceError) answered as Kong's code 14 rather than a 500: it is
+ * the posted text that is wrong, not the server.
+ */
+function parseText(text: string, opts: { enabledPlugins: readonly string[] }): DeclarativeConfig {
+  const depth = flowNestingDepth(text);
+  if (depth > MAX_FLOW_NESTING) {
+    const message = `failed parsing declarative configuration: brackets nested deeper than ${MAX_FLOW_NESTING} levels`;
+    throw new DbError('DECLARATIVE_CONFIG', message, undefined, { errors: [{ path: '', message }], depth });
+  }
+  try {
+    return parseDeclarative(text, opts);
+  } catch (err) {
+    if (err instanceof HybridgateError) throw err;
+    const message = `failed parsing declarative configuration: ${errorMessage(err)}`;
+    throw new DbError('DECLARATIVE_CONFIG', message, undefined, { errors: [{ path: '', message }] });
+  }
+}
+
+/**
  * The posted configuration, in any of the shapes Kong's `POST /config` takes: `{ "config": "<yaml or
  * json text>" }` (JSON or form), `{ "config": { ...declarative... } }`, the declarative object itself,
  * or a raw YAML body. Always validated as a whole by the declarative loader.
  */
 function readPostedConfig(body: unknown, enabledPlugins: readonly string[]): DeclarativeConfig {
   const opts = { enabledPlugins };
-  if (typeof body === 'string') return parseDeclarative(body, opts);
+  if (typeof body === 'string') return parseText(body, opts);
   if (isPlainObject(body)) {
-    if (typeof body.config === 'string') return parseDeclarative(body.config, opts);
+    if (typeof body.config === 'string') return parseText(body.config, opts);
     if (isPlainObject(body.config)) return validateDeclarativeConfig(body.config, opts);
     if ('_format_version' in body) return validateDeclarativeConfig(body, opts);
   }
