@@ -4,6 +4,8 @@ import { CliExit, lineWriters, type CliContext } from './cli-context.js';
 import { configCommand } from './commands/config.js';
 import { hybridCommand } from './commands/hybrid-gen-cert.js';
 import { migrationsCommand } from './commands/migrations.js';
+import { operatorCommand } from './commands/operator.js';
+import { pkiCommand } from './commands/pki.js';
 import { startCommand } from './commands/start.js';
 import { versionCommand } from './commands/version.js';
 import { errorLines } from './report-error.js';
@@ -20,7 +22,9 @@ const COMMANDS: ((ctx: CliContext) => Command)[] = [
   configCommand,
   versionCommand,
   hybridCommand,
+  pkiCommand,
   migrationsCommand,
+  operatorCommand,
 ];
 
 /** The context of a real run: this process's streams, environment and signals. */
