@@ -2,7 +2,7 @@ import type { ControlPlane, DataPlane } from '../../api/v1alpha1/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { controlPlaneNames, dataPlaneNames, serviceDnsNames, serviceHost } from '../resources/names.js';
 import { controllerRef } from '../resources/owner.js';
-import { clusterOf } from '../controllers/controlplane/render.js';
+import { clusterOf } from '../resources/labels.js';
 import { planCertManager } from './cert-manager-plan.js';
 import { parseDuration } from './duration.js';
 import { planPki } from './pki-plan.js';

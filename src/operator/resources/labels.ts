@@ -56,3 +56,8 @@ export function definedStrings(
   );
   return Object.keys(out).length ? out : undefined;
 }
+
+/** The cluster an object belongs to: its HybridCluster's name (the cluster label), or its own name when standalone. */
+export function clusterOf(obj: { metadata: { name?: string; labels?: Record<string, string> } }): string {
+  return obj.metadata.labels?.[LABELS.cluster] ?? obj.metadata.name!;
+}

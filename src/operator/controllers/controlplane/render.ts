@@ -1,7 +1,7 @@
 import type { KubeObject, ObjectMeta } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
-import { LABELS, PORTS } from '../../../shared/contract.js';
-import { definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
+import { PORTS } from '../../../shared/contract.js';
+import { clusterOf, definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
 import { controlPlaneNames } from '../../resources/names.js';
 import { controllerRef } from '../../resources/owner.js';
 import { imageFor, podTemplate } from '../../resources/pod-template.js';
@@ -13,11 +13,6 @@ export function controlPlaneCertificateSecret(cp: ControlPlane): string {
   const c = cp.spec.certificates;
   if (c.mode === 'pki') return names.cpCertSecret;
   return c.provider === 'secret' && c.secretName ? c.secretName : names.sharedCertSecret;
-}
-
-/** The cluster the CP belongs to: its HybridCluster's name (the label), or its own when standalone. */
-export function clusterOf(obj: { metadata: { name?: string; labels?: Record<string, string> } }): string {
-  return obj.metadata.labels?.[LABELS.cluster] ?? obj.metadata.name!;
 }
 
 /** The workload kind a ControlPlane runs: lmdb keeps data on a volume (StatefulSet), postgres does not. */

@@ -3,12 +3,12 @@ import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { LABELS, PORTS } from '../../../shared/contract.js';
 import { OperatorError } from '../../errors.js';
 import { replicasOwner } from '../../resources/annotations.js';
-import { definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
+import { clusterOf, definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
 import { controlPlaneNames, dataPlaneNames, serviceHost } from '../../resources/names.js';
 import { controllerRef } from '../../resources/owner.js';
 import { imageFor, podTemplate } from '../../resources/pod-template.js';
 import { dataPlaneEnv } from '../../resources/runtime-env.js';
-import { clusterOf, controlPlaneCertificateSecret } from '../controlplane/render.js';
+import { controlPlaneCertificateSecret } from '../controlplane/render.js';
 
 /** Where a DataPlane's control plane is and which certificate Secret its pods mount. */
 export interface ControlPlaneTarget {
