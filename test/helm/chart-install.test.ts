@@ -70,18 +70,74 @@ async function gone(args: string[]): Promise<void> {
   });
 }
 
-/** A kubeconfig with one more context, `chart-sa`, authenticating as the chart's ServiceAccount. */
-async function serviceAccountKubeconfig(): Promise<string> {
-  const token = (await k(['create', 'token', 'hg-hybridgate', '-n', NS, '--duration=10m'])).trim();
-  const kc = parse(await readFile(env.kubeconfigPath, 'utf8')) as {
-    users: unknown[];
-    contexts: unknown[];
-  };
-  kc.users.push({ name: 'chart-sa', user: { token } });
-  kc.contexts.push({ name: 'chart-sa', context: { cluster: 'envtest', user: 'chart-sa' } });
-  const path = join(env.kubeconfigPath, '..', 'chart-sa.kubeconfig');
+/** A kubeconfig with one more context, `sa`, authenticating as a ServiceAccount (a bound token). */
+async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  const token = (await k(['create', 'token', name, '-n', namespace, '--duration=10m'])).trim();
+  const kc = parse(await readFile(env.kubeconfigPath, 'utf8')) as { users: unknown[]; contexts: unknown[] };
+  kc.users.push({ name: 'sa', user: { token } });
+  kc.contexts.push({ name: 'sa', context: { cluster: 'envtest', user: 'sa' } });
+  const path = join(env.kubeconfigPath, '..', `${namespace}-${name}.kubeconfig`);
   await writeFile(path, stringify(kc), { mode: 0o600 });
   return path;
+}
+
+/**
+ * Runs the operator in this process as the ServiceAccount a release created, with the flags the
+ * chart's Deployment passes (namespace, leader election in the release namespace), applies the sample
+ * the NOTES point to in `sampleNamespace`, and returns the HybridCluster's children once it is reconciled.
+ */
+async function reconcileSampleAs(
+  release: { namespace: string; serviceAccount: string; watchNamespace?: string },
+  sampleNamespace: string,
+): Promise<string[]> {
+  const kubeconfig = await serviceAccountKubeconfig(release.namespace, release.serviceAccount);
+  const { manager, client } = createOperator({
+    kubeconfig,
+    context: 'sa',
+    ...(release.watchNamespace ? { namespace: release.watchNamespace } : {}),
+    leaderElection: { namespace: release.namespace },
+    caPropagationDelayMs: 0,
+    logger: createLogger({ component: 'chart-test', level: 'silent' }),
+  });
+  try {
+    await manager.start();
+    await k(['apply', '-n', sampleNamespace, '-f', SAMPLE]);
+    const children = await pollUntil(
+      `the sample HybridCluster in ${sampleNamespace} reconciled`,
+      async () => {
+        const r = await kubectl(env, [
+          'get',
+          'controlplanes,dataplanes',
+          '-n',
+          sampleNamespace,
+          '-o',
+          'name',
+        ]);
+        const hc = await getJson<{ status?: { conditions?: unknown[] } }>([
+          'get',
+          'hybridcluster/demo',
+          '-n',
+          sampleNamespace,
+        ]);
+        const names = r.stdout.trim().split('\n').filter(Boolean).sort();
+        return names.length >= 2 && (hc.status?.conditions?.length ?? 0) > 0 ? names : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(manager.isLeader).toBe(true);
+    const lease = await getJson<{ spec: { holderIdentity?: string } }>([
+      'get',
+      'lease',
+      'hybridgate-operator',
+      '-n',
+      release.namespace,
+    ]);
+    expect(lease.spec.holderIdentity).toBeTruthy();
+    return children;
+  } finally {
+    await manager.stop();
+    await client.close();
+  }
 }
 
 describe('helm install, upgrade, uninstall (all namespaces)', () => {
@@ -138,51 +194,12 @@ describe('helm install, upgrade, uninstall (all namespaces)', () => {
     expect(await canI(SA, 'list', 'pods')).toBe(false);
   });
 
-  it('the operator, running as the chart ServiceAccount, reconciles the sample it points to', async () => {
-    const kubeconfig = await serviceAccountKubeconfig();
-    const logger = createLogger({ component: 'chart-test', level: 'silent' });
-    const { manager, client } = createOperator({
-      kubeconfig,
-      context: 'chart-sa',
-      leaderElection: { namespace: NS },
-      caPropagationDelayMs: 0,
-      logger,
-    });
-    try {
-      await manager.start();
-      await k(['create', 'namespace', 'demo']);
-      await k(['apply', '-n', 'demo', '-f', SAMPLE]);
-      // The ControlPlane and the DataPlane of the sample's group appear; the HybridCluster gets a status.
-      await pollUntil(
-        'the sample HybridCluster reconciled',
-        async () => {
-          const cps = await kubectl(env, ['get', 'controlplanes,dataplanes', '-n', 'demo', '-o', 'name']);
-          const hc = await getJson<{ status?: { conditions?: unknown[] } }>([
-            'get',
-            'hybridcluster/demo',
-            '-n',
-            'demo',
-          ]);
-          const names = cps.stdout.trim().split('\n').sort();
-          return names.length >= 2 && (hc.status?.conditions?.length ?? 0) > 0 ? names : undefined;
-        },
-        { timeoutMs: 20_000 },
-      ).then((names) =>
-        expect(names).toEqual(['controlplane.hybridgate.dev/demo', 'dataplane.hybridgate.dev/demo-public']),
-      );
-      expect(manager.isLeader).toBe(true);
-      const lease = await getJson<{ spec: { holderIdentity: string } }>([
-        'get',
-        'lease',
-        'hybridgate-operator',
-        '-n',
-        NS,
-      ]);
-      expect(lease.spec.holderIdentity).toBeTruthy();
-    } finally {
-      await manager.stop();
-      await client.close();
-    }
+  it('the operator, running as the chart ServiceAccount, reconciles the sample the NOTES point to', async () => {
+    await k(['create', 'namespace', 'demo']);
+    expect(await reconcileSampleAs({ namespace: NS, serviceAccount: 'hg-hybridgate' }, 'demo')).toEqual([
+      'controlplane.hybridgate.dev/demo',
+      'dataplane.hybridgate.dev/demo-public',
+    ]);
   }, 40_000);
 
   it('upgrade: a changed value reaches the Deployment', async () => {
@@ -234,7 +251,7 @@ describe('helm install, upgrade, uninstall (all namespaces)', () => {
 });
 
 describe('helm install watching one namespace', () => {
-  it('grants a Role in the watched namespace only, and uninstalls cleanly', async () => {
+  it('grants a Role in the watched namespace only, the operator works with it, and uninstalls cleanly', async () => {
     await k(['create', 'namespace', 'gateways']);
     const r = await helm.run(['install', 'scoped', CHART_DIR, '-n', 'ops', '--create-namespace'], {
       watchNamespace: 'gateways',
@@ -256,10 +273,15 @@ describe('helm install watching one namespace', () => {
       'ops',
     ]);
     expect(d.spec.template.spec.containers[0]!.args).toContain('--namespace=gateways');
+    const children = await reconcileSampleAs(
+      { namespace: 'ops', serviceAccount: 'scoped-hybridgate', watchNamespace: 'gateways' },
+      'gateways',
+    );
+    expect(children).toEqual(['controlplane.hybridgate.dev/demo', 'dataplane.hybridgate.dev/demo-public']);
 
     expect((await helm.run(['uninstall', 'scoped', '-n', 'ops', '--wait', '--timeout=30s'])).code).toBe(0);
     await gone(['role', 'scoped-hybridgate', '-n', 'gateways']);
     await gone(['rolebinding', 'scoped-hybridgate', '-n', 'gateways']);
     await gone(['deployment', 'scoped-hybridgate', '-n', 'ops']);
-  });
+  }, 40_000);
 });
