@@ -1,8 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
@@ -14,6 +12,7 @@ import { buildReconfigurePayload, type ReconfigurePayload } from '../../protocol
 import type { ClusterTlsPolicy } from '../../protocol/tls-policy.js';
 import { attachClientVerification, followCertificateReloads } from './client-verification.js';
 import { revalidateOnReload } from './revalidate-sessions.js';
+import { closeTlsServers, refuseUpgrade, startTlsServers, type TlsServers } from './tls-servers.js';
 import { HYBRIDGATE_VERSION } from '../../version.js';
 import type { ClusterMetrics } from '../status/cluster-metrics.js';
 import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
@@ -61,14 +60,6 @@ export interface ClusterListener {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function refuseUpgrade(socket: Socket, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
 
 /**
  * Starts the CP side of clustering: an mTLS listener on cluster_listen serving /v1/outlet, one session
@@ -184,34 +175,23 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     });
   };
 
-  const servers: Server[] = [];
   const verification = attachClientVerification(opts.tls, log);
-  const addresses: { host: string; port: number }[] = [];
+  let bound: TlsServers;
   try {
-    for (const addr of opts.listen) {
-      const server = createServer(opts.tls.serverOptions(), (_req, res) => {
-        res
-          .writeHead(426, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ message: 'Upgrade Required' }));
-      });
-      verification.attach(server);
-      server.on('tlsClientError', (err, sock) =>
-        log.debug({ ip: sock.remoteAddress, err: errorMessage(err) }, 'cluster tls handshake failed'),
-      );
-      server.on('upgrade', onUpgrade);
-      servers.push(server);
-      server.listen(addr.port, addr.host);
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
-      const bound = server.address() as AddressInfo;
-      addresses.push({ host: bound.address, port: bound.port });
-      log.info({ host: bound.address, port: bound.port }, 'cluster listener started');
-    }
+    bound = await startTlsServers({
+      listen: opts.listen,
+      tls: opts.tls,
+      verification,
+      onUpgrade,
+      logger: log,
+      label: 'cluster',
+    });
   } catch (err) {
-    for (const s of servers) s.close();
     unsubscribe();
     scheduler.stop();
     throw err;
   }
+  const { servers, addresses } = bound;
   const stopFollowing = followCertificateReloads(servers, opts.tls, log);
   const stopRevalidating = revalidateOnReload({
     tls: opts.tls,
@@ -247,15 +227,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const c of wss.clients) c.terminate();
       wss.close();
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      await closeTlsServers(servers);
     },
   };
 }

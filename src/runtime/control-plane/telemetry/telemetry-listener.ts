@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
@@ -10,6 +8,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { parseTelemetryBatch, TELEMETRY_PATH } from '../../protocol/telemetry-messages.js';
 import type { ClusterTlsPolicy } from '../../protocol/tls-policy.js';
 import { attachClientVerification, followCertificateReloads } from '../sync/client-verification.js';
+import { closeTlsServers, refuseUpgrade, startTlsServers } from '../sync/tls-servers.js';
 import type { TelemetryAggregator } from './telemetry-aggregator.js';
 
 /** What the telemetry listener is built from. */
@@ -33,14 +32,6 @@ export interface TelemetryListener {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function refuse(socket: Socket, status: 400 | 404, message: string): void {
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
 
 /**
  * The CP's telemetry listener (cluster_telemetry_listen): DPs authenticated exactly as on the cluster
@@ -92,39 +83,22 @@ export async function startTelemetryListener(opts: TelemetryListenerOptions): Pr
     void verification.verdict(socket).then((v) => {
       if (v === null) return;
       const url = new URL(req.url ?? '/', 'https://telemetry');
-      if (url.pathname !== TELEMETRY_PATH) return refuse(socket, 404, 'Not found');
+      if (url.pathname !== TELEMETRY_PATH) return refuseUpgrade(socket, 404, 'Not found');
       const id = url.searchParams.get('node_id') ?? '';
-      if (!UUID.test(id)) return refuse(socket, 400, 'node_id must be a UUID');
+      if (!UUID.test(id)) return refuseUpgrade(socket, 400, 'node_id must be a UUID');
       const who = { hostname: url.searchParams.get('node_hostname') ?? '', ip: socket.remoteAddress ?? '' };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, id.toLowerCase(), who));
     });
   };
 
-  const servers: Server[] = [];
-  const addresses: { host: string; port: number }[] = [];
-  try {
-    for (const addr of opts.listen) {
-      const server = createServer(opts.tls.serverOptions(), (_req, res) => {
-        res
-          .writeHead(426, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ message: 'Upgrade Required' }));
-      });
-      verification.attach(server);
-      server.on('tlsClientError', (err, sock) =>
-        log.debug({ ip: sock.remoteAddress, err: errorMessage(err) }, 'telemetry tls handshake failed'),
-      );
-      server.on('upgrade', onUpgrade);
-      servers.push(server);
-      server.listen(addr.port, addr.host);
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
-      const bound = server.address() as AddressInfo;
-      addresses.push({ host: bound.address, port: bound.port });
-      log.info({ host: bound.address, port: bound.port }, 'cluster telemetry listener started');
-    }
-  } catch (err) {
-    for (const s of servers) s.close();
-    throw err;
-  }
+  const { servers, addresses } = await startTlsServers({
+    listen: opts.listen,
+    tls: opts.tls,
+    verification,
+    onUpgrade,
+    logger: log,
+    label: 'cluster telemetry',
+  });
   const stopReloads = followCertificateReloads(servers, opts.tls, log);
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
@@ -148,15 +122,7 @@ export async function startTelemetryListener(opts: TelemetryListenerOptions): Pr
       while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const c of wss.clients) c.terminate();
       wss.close();
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      await closeTlsServers(servers);
     },
   };
 }
