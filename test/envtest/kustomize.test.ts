@@ -5,6 +5,15 @@ import { parse, parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from './binaries.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
+import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { request } from 'undici';
+import { operatorCommand } from '../../src/cli/commands/operator.js';
+import type { CliContext } from '../../src/cli/cli-context.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { pollUntil } from './poll.js';
 
 // config/ (kubebuilder layout) rendered by the hack/-built kubectl and applied to a fresh apiserver
 // that has nothing installed yet (no CRDs): what `kubectl apply -k config/default` does for a user.
@@ -85,5 +94,90 @@ describe('config/ kustomize layout', () => {
     expect(await can('create', 'leases.coordination.k8s.io', '-n', 'hybridgate-system')).toBe('yes');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
     expect(await can('delete', 'secrets', '-n', 'default')).toBe('no');
+  }, 60_000);
+});
+
+describe('hybridgate operator, deployed as config/default says', () => {
+  // Runs after the apply above (same file, in order): the CRDs and RBAC are installed.
+  it('runs from the CLI as the ServiceAccount of config/rbac, with leader election, and reconciles', async () => {
+    const token = await kubectl(env, ['create', 'token', 'hybridgate-operator', '-n', 'hybridgate-system']);
+    expect(token.code).toBe(0);
+    const ca = (env.kubeConfig('admin').getCurrentCluster()!.caData ?? '') as string;
+    const kubeconfig = join(env.kubeconfigPath, '..', 'sa-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      renderKubeconfig(env.server, Buffer.from(ca, 'base64').toString(), [
+        { name: 'sa', token: token.stdout.trim() },
+      ]),
+      { mode: 0o600 },
+    );
+    const stderr = new PassThrough();
+    let logs = '';
+    stderr.on('data', (c: Buffer) => (logs += c.toString()));
+    const signals = new EventEmitter();
+    const ctx = {
+      cwd: REPO_ROOT,
+      env: { POD_NAMESPACE: 'hybridgate-system' },
+      stdout: new PassThrough(),
+      stderr,
+      out: () => {},
+      err: (l: string) => void stderr.write(`${l}\n`),
+      signals,
+      startNode: () => Promise.reject(new Error('unused')),
+    } as unknown as CliContext;
+    const program = new Command('hybridgate').exitOverride().addCommand(operatorCommand(ctx));
+    const running = program.parseAsync([
+      'node',
+      'hybridgate',
+      'operator',
+      `--kubeconfig=${kubeconfig}`,
+      '--health-address=127.0.0.1:0',
+    ]);
+    let failed: unknown;
+    running.catch((err: unknown) => (failed = err));
+    try {
+      const port = await pollUntil('operator started (health port logged)', () => {
+        if (failed) throw failed;
+        return /"healthPort":(\d+).*"msg":"operator started"/.exec(logs)?.[1];
+      });
+      const readyz = await request(`http://127.0.0.1:${port}/readyz`);
+      expect(readyz.statusCode).toBe(200);
+      await readyz.body.text();
+      const lease = await pollUntil('Lease held in hybridgate-system', async () => {
+        const r = await kubectl(env, [
+          'get',
+          'lease',
+          'hybridgate-operator',
+          '-n',
+          'hybridgate-system',
+          '-o',
+          'jsonpath={.spec.holderIdentity}',
+        ]);
+        return r.stdout || undefined;
+      });
+      expect(lease).toMatch(/_/);
+      await pollUntil('ControlPlane of the sample cluster demo', async () =>
+        (await kubectl(env, ['get', '-n', 'default', 'controlplane/demo'])).code === 0 ? true : undefined,
+      );
+      await pollUntil('its StatefulSet', async () =>
+        (await kubectl(env, ['get', '-n', 'default', 'statefulset/demo'])).code === 0 ? true : undefined,
+      );
+    } finally {
+      signals.emit('SIGTERM');
+      await running.catch(() => undefined);
+    }
+    expect(failed).toBeUndefined();
+    expect(logs).toContain('"msg":"operator stopping"');
+    // Stopping released the Lease.
+    const after = await kubectl(env, [
+      'get',
+      'lease',
+      'hybridgate-operator',
+      '-n',
+      'hybridgate-system',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    expect(after.stdout).toBe('');
   }, 60_000);
 });
