@@ -74,6 +74,17 @@ describe('certificate reload', () => {
     expect(String(policy.serverOptions().cert)).toBe(pem(cpB.chain));
   });
 
+  it('notices a rotation that landed between building the policy and the first subscriber', async () => {
+    const mount = new SecretMount(`${dir}/early`);
+    mount.write(secret(rootA, cpA));
+    const { policy } = reloading(mount);
+    mount.write(secret(rootB, cpB));
+    let reloads = 0;
+    stops.push(policy.onReload!(() => reloads++));
+    await waitFor(() => reloads === 1, 'the reload of the early rotation');
+    expect(String(policy.serverOptions().cert)).toBe(pem(cpB.chain));
+  });
+
   it('closes a DP the reloaded trust refuses after its grace period; a rotated DP reconnects at once', async () => {
     const cpMount = new SecretMount(`${dir}/cp`);
     cpMount.write(secret(rootA, cpA));

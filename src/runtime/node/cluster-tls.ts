@@ -19,6 +19,13 @@ export interface ClusterTlsOptions {
   revocation?: RevocationCheck | null;
 }
 
+/** Kong's nginx log levels as pino's (pino has no notice/crit/alert/emerg). */
+function pinoLevel(level: Conf['log_level']): 'debug' | 'info' | 'warn' | 'error' | 'fatal' {
+  if (level === 'notice') return 'info';
+  if (level === 'crit' || level === 'alert' || level === 'emerg') return 'fatal';
+  return level;
+}
+
 /** The PEM of a value as it is on disk now (the conf loader's copy for inline values). */
 function currentPem(v: PemValue, field: string): string {
   if (v.path === null) return v.pem;
@@ -63,7 +70,7 @@ export function clusterTlsPolicyFromConf(conf: Conf, opts: ClusterTlsOptions = {
     throw new ConfError('cluster_cert and cluster_cert_key are required for clustering', { role: conf.role });
   }
   const caV = conf.cluster_ca_cert;
-  const logger = opts.logger ?? createLogger({ component: 'clustering', level: 'info' });
+  const logger = opts.logger ?? createLogger({ component: 'clustering', level: pinoLevel(conf.log_level) });
   if (conf.cluster_mtls === 'pki' && conf.role === 'control_plane' && caV === null) {
     throw new ConfError('cluster_ca_cert is required when role = control_plane and cluster_mtls = pki', {
       field: 'cluster_ca_cert',

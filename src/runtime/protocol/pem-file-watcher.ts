@@ -12,6 +12,8 @@ export interface PemFileWatcherOptions {
   settleMs?: number;
   /** Called once per change of the files' combined content (not per event). */
   onChange: () => void;
+  /** The fingerprint the current material was read at (a change before watching began still counts). */
+  initialFingerprint?: string;
   /** fs.watch could not be set up on a directory (the poll still runs). */
   onWatchError?: (dir: string, err: string) => void;
 }
@@ -21,8 +23,8 @@ export interface PemFileWatcher {
   close(): void;
 }
 
-/** SHA-256 over every file's content (a missing file counts as empty): what "changed" means. */
-function fingerprint(paths: readonly string[]): string {
+/** SHA-256 over every file's content (an unreadable file counts as such): what "changed" means. */
+export function fingerprintFiles(paths: readonly string[]): string {
   const h = createHash('sha256');
   for (const p of paths) {
     h.update(p).update('\0');
@@ -44,13 +46,13 @@ function fingerprint(paths: readonly string[]): string {
  */
 export function watchPemFiles(opts: PemFileWatcherOptions): PemFileWatcher {
   const paths = [...opts.paths];
-  let last = fingerprint(paths);
+  let last = opts.initialFingerprint ?? fingerprintFiles(paths);
   let settle: NodeJS.Timeout | null = null;
   let closed = false;
   const check = () => {
     settle = null;
     if (closed) return;
-    const now = fingerprint(paths);
+    const now = fingerprintFiles(paths);
     if (now === last) return;
     last = now;
     opts.onChange();
@@ -70,6 +72,7 @@ export function watchPemFiles(opts: PemFileWatcherOptions): PemFileWatcher {
       opts.onWatchError?.(dir, errorMessage(err));
     }
   }
+  if (opts.initialFingerprint !== undefined) soon();
   const poll = setInterval(soon, opts.pollIntervalMs ?? 5000);
   poll.unref();
   return {

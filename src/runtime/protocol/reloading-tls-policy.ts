@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { watchPemFiles, type PemFileWatcher } from './pem-file-watcher.js';
+import { fingerprintFiles, watchPemFiles, type PemFileWatcher } from './pem-file-watcher.js';
 import type { ClusterTlsPolicy, PeerVerdict } from './tls-policy.js';
 
 /** How a reloading policy is made. */
@@ -22,12 +22,15 @@ export interface ReloadingTlsPolicyOptions {
  * Files are watched only while someone is subscribed through onReload (listener, DP client).
  */
 export function createReloadingTlsPolicy(opts: ReloadingTlsPolicyOptions): ClusterTlsPolicy {
+  // Taken before the build, so a change that lands while building is seen by the first check.
+  let fingerprint = fingerprintFiles(opts.paths);
   let current = opts.build();
   const listeners = new Set<() => void>();
   let watcher: PemFileWatcher | null = null;
   const log = opts.logger;
 
   const reload = () => {
+    fingerprint = fingerprintFiles(opts.paths);
     let next: ClusterTlsPolicy;
     try {
       next = opts.build();
@@ -64,6 +67,7 @@ export function createReloadingTlsPolicy(opts: ReloadingTlsPolicyOptions): Clust
         paths: opts.paths,
         pollIntervalMs: opts.pollIntervalMs,
         settleMs: opts.settleMs,
+        initialFingerprint: fingerprint,
         onChange: reload,
         onWatchError: (dir, err) =>
           log.warn({ dir, err }, 'unable to watch certificate directory, relying on polling'),
