@@ -43,6 +43,26 @@ async function fakeCp() {
   return { port, basicInfos, connections: () => wss.clients.size, close };
 }
 
+/** A CP whose first frame is over the DP's cluster_max_payload (4 MiB here), as a larger CP limit allows. */
+async function oversizedCp() {
+  const server: HttpsServer = createHttpsServer(policy.serverOptions());
+  const wss = new WebSocketServer({ server });
+  let connections = 0;
+  wss.on('connection', (ws) => {
+    connections++;
+    ws.once('message', () => ws.send(Buffer.alloc(4 * 1024 * 1024 + 16), { binary: true }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return { port: (server.address() as AddressInfo).port, connections: () => connections };
+}
+
 /** A CP that is down: every TCP connection is dropped at once (counted). */
 async function downCp() {
   let attempts = 0;
@@ -56,7 +76,7 @@ async function downCp() {
   return { port: (server.address() as AddressInfo).port, attempts: () => attempts };
 }
 
-function client(ports: number[], o: { clock?: Clock; baseMs?: number } = {}) {
+function client(ports: number[], o: { clock?: Clock; baseMs?: number; capMs?: number } = {}) {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -74,7 +94,7 @@ function client(ports: number[], o: { clock?: Clock; baseMs?: number } = {}) {
     maxPayload: 4 * 1024 * 1024,
     pingIntervalMs: 30_000,
     reconnectBaseMs: o.baseMs ?? 10,
-    reconnectCapMs: o.baseMs ?? 10,
+    reconnectCapMs: o.capMs ?? o.baseMs ?? 10,
     clock: o.clock ?? systemClock,
     logger: createLogger({ component: 'test', level: 'info', destination: sink }),
     currentHash: () => EMPTY_CONFIG_HASH,
@@ -140,6 +160,26 @@ describe('cp client with several control plane addresses', () => {
     expect(c.state).toBe('connecting');
     await until(() => x.attempts() === 2, 'x tried again after the backoff');
     expect(y.attempts()).toBe(1);
+  });
+
+  it('backs off, naming cluster_max_payload once, when every config frame of a CP is too big for it', async () => {
+    const cp = await oversizedCp();
+    const clock = createManualClock(Date.now());
+    const { c, lines } = client([cp.port], { clock, baseMs: 1000, capMs: 8000 });
+    c.start();
+    await until(() => cp.connections() === 1 && c.state === 'disconnected', 'first frame refused');
+    // The link opened but never got a frame it could take, so the backoff grows: 50 + 0.5 × 950 ms,
+    // then 50 + 0.5 × 1950 ms (a reset on open would retry every 525 ms forever).
+    clock.advance(525);
+    await until(() => cp.connections() === 2 && c.state === 'disconnected', 'second frame refused');
+    clock.advance(525);
+    expect(c.state).toBe('disconnected');
+    clock.advance(500);
+    expect(c.state).toBe('connecting');
+    await until(() => cp.connections() === 3 && c.state === 'disconnected', 'third frame refused');
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]!.reason)).toContain('exceeded cluster_max_payload (4194304 bytes)');
   });
 
   it('refuses an empty address list', () => {

@@ -130,6 +130,11 @@ export function createCpClient(opts: CpClientOptions): CpClient {
     });
     ws = sock;
     let verified = false;
+    // The backoff resets once the CP has sent a frame this DP could take, not on open: a CP whose
+    // config frame is over this DP's cluster_max_payload opens fine and is closed by the frame, and
+    // must not be retried at the base delay forever.
+    let healthy = false;
+    let frameTooBig = false;
     sock.on('upgrade', (res: IncomingMessage) => {
       const verdict = opts.tls.verifyServer(peerCertificateChain(res.socket as TLSSocket));
       if (!verdict.ok) {
@@ -145,8 +150,6 @@ export function createCpClient(opts: CpClientOptions): CpClient {
     sock.on('open', () => {
       if (!verified) return;
       sock.send(encodeJsonFrame(opts.basicInfo()), { binary: true });
-      backoff.reset();
-      loggedFailure = false;
       failedInARow = 0;
       log.info(
         { control_plane: addresses[current] },
@@ -160,6 +163,11 @@ export function createCpClient(opts: CpClientOptions): CpClient {
     });
     sock.on('message', (data, isBinary) => {
       armDead();
+      if (!healthy) {
+        healthy = true;
+        backoff.reset();
+        loggedFailure = false;
+      }
       if (!isBinary) {
         log.warn('control plane sent a text frame, ignoring it');
         return;
@@ -173,6 +181,8 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       sock.terminate();
     });
     sock.on('error', (err) => {
+      // ws closes with 1009 but the close event may report 1006 (no closing handshake): note it here.
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') frameTooBig = true;
       lastError = describeTlsFailure(err);
       if (!loggedFailure) log.debug({ err: lastError }, 'control plane connection error');
     });
@@ -183,12 +193,16 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       if (reconnectNow) backoff.reset();
       const from = addresses[current];
       const delay = reconnectNow ? 0 : nextAttemptDelay(state === 'connected');
-      const why = reason.toString() || lastError || '';
+      const why =
+        code === CLOSE_CODES.messageTooBig || frameTooBig
+          ? `a frame from the control plane exceeded cluster_max_payload (${opts.maxPayload} bytes); ` +
+            "raise this data plane's cluster_max_payload to the control plane's"
+          : reason.toString() || lastError || '';
       lastError = null;
       // One line per state change: losing the link, or the first failure of a series of retries.
       if (reconnectNow) {
         log.info({ close_code: code }, 'reconnecting to control plane with the reloaded certificate');
-      } else if (state === 'connected') {
+      } else if (state === 'connected' && (healthy || !loggedFailure)) {
         log.warn(
           {
             close_code: code,
@@ -211,8 +225,9 @@ export function createCpClient(opts: CpClientOptions): CpClient {
           'unable to connect to control plane, retrying with backoff',
         );
       }
-      // After a reload the next failure is news again (e.g. the CP has not rotated yet).
-      loggedFailure = !reconnectNow;
+      // After a reload the next failure is news again (e.g. the CP has not rotated yet); a link that
+      // opened but never became healthy keeps failing the same way, so it is logged once too.
+      loggedFailure = !reconnectNow && (state !== 'connected' || !healthy);
       reconnectNow = false;
       setState('disconnected');
       retryTimer = clock.setTimeout(connect, delay);
