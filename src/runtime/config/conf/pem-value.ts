@@ -48,6 +48,16 @@ function checkContent(pem: string, kind: PemKind, origin: string): void {
   }
 }
 
+/**
+ * Whether a secret property's value may be echoed as a path in an error. A mangled inline key (a
+ * base64 line with a typo, a PEM body without its BEGIN line) falls through to "it is a path", and
+ * echoing it would print the key; a value is shown only when it plainly is a path.
+ */
+function looksLikePath(value: string): boolean {
+  if (value.includes('\0') || (BASE64.test(value) && value.length >= 32)) return false;
+  return value.includes('/') || /\.(pem|key|crt|cer)$/i.test(value);
+}
+
 /** Reads one PEM value: inline PEM, base64 PEM, or a path (relative to `cwd`). */
 export function loadPemValue(raw: string, kind: PemKind, cwd: string, secret: boolean): PemValue {
   const value = raw.trim();
@@ -68,15 +78,17 @@ export function loadPemValue(raw: string, kind: PemKind, cwd: string, secret: bo
   }
   if (/[\r\n]/.test(value)) throw new InvalidValue(`${quote(value, secret)} is neither PEM, base64 PEM nor a path`);
   const file = isAbsolute(value) ? value : resolve(cwd, value);
+  const hidden = secret && !looksLikePath(value);
+  const shown = hidden ? 'the value (not shown: a secret property)' : `file ${file}`;
   let pem: string;
   try {
-    if (!statSync(file).isFile()) throw new InvalidValue(`${file} is not a file`);
+    if (!statSync(file).isFile()) throw new InvalidValue(`${hidden ? shown : file} is not a file`);
     pem = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof InvalidValue) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InvalidValue(
-      code === 'ENOENT' ? `file ${file} does not exist` : `file ${file} cannot be read (${code ?? 'error'})`,
+      code === 'ENOENT' ? `${shown} does not exist` : `${shown} cannot be read (${code ?? 'error'})`,
     );
   }
   checkContent(pem, kind, `file ${file}`);
