@@ -25,7 +25,9 @@ import {
   type DataPlaneTelemetry,
 } from '../../src/runtime/data-plane/telemetry/start-data-plane-telemetry.js';
 import { createPkiTlsPolicy } from '../../src/runtime/protocol/tls-policy-pki.js';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
 import { captureLogger, tempDir, waitFor, type LogLine } from '../cluster/helpers.js';
 import { httpRequest, startUpstream, type Upstream } from '../cluster/helpers/http.js';
 import { OpensslCa, type IssuedCert } from './helpers/openssl-ca.js';
@@ -279,5 +281,31 @@ describe('telemetry channel', () => {
     expect(String(refusals()[0]!.reason)).toMatch(/not issued by cluster_ca_cert/);
     expect(dp.telemetry.reporter.connected).toBe(false);
     expect([...cp.aggregator.nodes()]).toEqual([]);
+  });
+
+  it('closes a telemetry connection that sends a bad frame (4001) and refuses a bad node_id (400)', async () => {
+    const cp = await startCp();
+    const c = root.issue(dir, 'dp-raw', { cn: 'dp-raw', eku: ['clientAuth'] });
+    const tls = createPkiTlsPolicy({
+      certPem: pem(c.chain),
+      keyPem: pem(c.key),
+      caPem: pem(root.cert),
+      serverName: TELEMETRY_NAME,
+    });
+    const url = (id: string) => `wss://127.0.0.1:${cp.port}/v1/ingest?node_id=${id}&node_hostname=raw`;
+    const ws = new WebSocket(url(NODE_IDS[0]!), { ...tls.clientOptions() });
+    await once(ws, 'open');
+    ws.send(Buffer.from(JSON.stringify({ type: 'telemetry_batch', seq: 0 })), { binary: true });
+    const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
+    expect(code).toBe(4001);
+    expect(reason.toString()).toMatch(/^invalid telemetry batch: interval/);
+    expect(cp.lines.some((l) => /closing data plane telemetry connection: protocol error/.test(l.msg))).toBe(
+      true,
+    );
+    const bad = new WebSocket(url('not-a-uuid'), { ...tls.clientOptions() });
+    const [, res] = (await once(bad, 'unexpected-response')) as [unknown, { statusCode: number }];
+    expect(res.statusCode).toBe(400);
+    bad.on('error', () => undefined); // terminate() before open reports an error by design
+    bad.terminate();
   });
 });
