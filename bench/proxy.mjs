@@ -3,6 +3,7 @@
 //   node bench/proxy.mjs                 # builds dist/ if missing, then runs everything (~3 minutes)
 //   HG_DIST=/some/dist node bench/proxy.mjs   # use another build output
 //   BENCH_ROUNDS=1 BENCH_SECONDS=5 node bench/proxy.mjs   # a quicker, noisier run
+//   BENCH_ONLY=router node bench/proxy.mjs                 # only the router's match times
 // Method (/work/shared/PERFORMANCE.md): nginx (Debian package, 1 worker, `return 200` with a fixed
 // 100-byte body, keep-alive) is the upstream; the cases are the upstream directly, nginx as a reverse
 // proxy, the Hybridgate data plane (1 process, and worker_processes = 2), and the data plane with key-auth + rate-limiting when
@@ -238,46 +239,63 @@ async function routerTimes() {
   const { syntheticRoutes, syntheticRequests } = await importDist(
     'runtime/data-plane/router/synthetic-routes.js',
   );
-  const out = {};
-  for (const n of [100, 1000, 10000]) {
+  const toReq = (r) => ({
+    method: r.method,
+    host: r.host,
+    path: r.path,
+    headers: r.headers,
+    sni: undefined,
+    scheme: 'http',
+  });
+  // Two request sets per size: 20,000 requests spread over every route (the whole router is cold in
+  // the CPU caches, so this grows with memory, not with the algorithm) and a hot set of 1,000 distinct
+  // requests (what real traffic looks like). Sizes are interleaved and the best round is kept.
+  const setups = [100, 1000, 10000].map((n) => {
     const { routes, services } = syntheticRoutes(n);
-    const router = new Router(routes, services, { cacheSize: 0 });
-    const reqs = syntheticRequests(n, 20000).map((r) => ({
-      method: r.method,
-      host: r.host,
-      path: r.path,
-      headers: r.headers,
-      sni: undefined,
-      scheme: 'http',
-    }));
-    for (const r of reqs) router.match(r);
+    return {
+      n,
+      router: new Router(routes, services, { cacheSize: 0 }),
+      spread: syntheticRequests(n, 20000).map(toReq),
+      hot: syntheticRequests(n, 1000).map(toReq),
+      bestSpread: Infinity,
+      bestHot: Infinity,
+    };
+  });
+  const time = (router, reqs, times) => {
     const t0 = process.hrtime.bigint();
-    for (let k = 0; k < 3; k++) for (const r of reqs) router.match(r);
-    out[n] = Number(process.hrtime.bigint() - t0) / (reqs.length * 3);
+    for (let k = 0; k < times; k++) for (const r of reqs) router.match(r);
+    return Number(process.hrtime.bigint() - t0) / (reqs.length * times);
+  };
+  for (let round = 0; round < 6; round++) {
+    for (const s of setups) {
+      s.bestSpread = Math.min(s.bestSpread, time(s.router, s.spread, 1));
+      s.bestHot = Math.min(s.bestHot, time(s.router, s.hot, 10));
+    }
   }
-  const cached = (() => {
-    const { routes, services } = syntheticRoutes(10000);
-    const router = new Router(routes, services);
-    const reqs = syntheticRequests(10000, 1000).map((r) => ({
-      method: r.method,
-      host: r.host,
-      path: r.path,
-      headers: r.headers,
-      sni: undefined,
-      scheme: 'http',
-    }));
-    for (const r of reqs) router.match(r);
-    const t0 = process.hrtime.bigint();
-    for (let k = 0; k < 20; k++) for (const r of reqs) router.match(r);
-    return Number(process.hrtime.bigint() - t0) / (reqs.length * 20);
-  })();
-  return { uncached: out, cached10k: cached };
+  const uncached = {};
+  const hot = {};
+  for (const s of setups) {
+    uncached[s.n] = s.bestSpread;
+    hot[s.n] = s.bestHot;
+  }
+  const { routes, services } = syntheticRoutes(10000);
+  const cachedRouter = new Router(routes, services);
+  const reqs = setups[2].hot;
+  time(cachedRouter, reqs, 1);
+  let cached10k = Infinity;
+  for (let round = 0; round < 6; round++) cached10k = Math.min(cached10k, time(cachedRouter, reqs, 10));
+  return { uncached, hot, cached10k };
 }
 
 // ---------- main ----------
 if (!existsSync(join(DIST, 'runtime/data-plane/start-data-plane.js'))) {
   console.log('building dist/ (tsc -p tsconfig.build.json)');
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT, stdio: 'inherit' });
+}
+if (process.env.BENCH_ONLY === 'router') {
+  const rt = await routerTimes();
+  printRouterTimes(rt);
+  process.exit(0);
 }
 ensureTools();
 const dir = mkdtempSync(join(tmpdir(), 'hg-bench-'));
@@ -370,11 +388,17 @@ try {
   if (!pluginsAvailable)
     console.log('\n(key-auth + rate-limiting case skipped: the bundled handlers are not registered yet)');
   const rt = await routerTimes();
-  console.log(
-    `\nrouter match time, no cache: 100 routes ${rt.uncached[100].toFixed(0)} ns, 1,000 routes ${rt.uncached[1000].toFixed(0)} ns, 10,000 routes ${rt.uncached[10000].toFixed(0)} ns; with the LRU cache (10,000 routes) ${rt.cached10k.toFixed(0)} ns`,
-  );
+  printRouterTimes(rt);
 } finally {
   stopAll();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
+
+function printRouterTimes(rt) {
+  const series = (t) =>
+    `100 routes ${t[100].toFixed(0)} ns, 1,000 routes ${t[1000].toFixed(0)} ns, 10,000 routes ${t[10000].toFixed(0)} ns (${(t[10000] / t[100]).toFixed(2)}x)`;
+  console.log(`\nrouter match time, no cache, 20,000 requests over all routes: ${series(rt.uncached)}`);
+  console.log(`router match time, no cache, hot set of 1,000 requests: ${series(rt.hot)}`);
+  console.log(`router match time with the LRU cache (10,000 routes, hot set): ${rt.cached10k.toFixed(0)} ns`);
+}

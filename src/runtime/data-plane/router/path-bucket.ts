@@ -1,4 +1,5 @@
 import type { CompiledRoute, RegexPath } from './compile-route.js';
+import { literalPrefix, PrefixIndex } from './prefix-index.js';
 
 /**
  * Receives the routes a lookup reaches. `accept` filters on the cheap categories first so regexes of
@@ -10,50 +11,69 @@ export interface CandidateSink {
   offer(cr: CompiledRoute, prefixLen: number, regex: RegexPath | null, match: RegExpExecArray | null): void;
 }
 
+/** Kong's first two ordering keys (category count, then category bits) folded into one number. */
+export function categoryRank(cr: CompiledRoute): number {
+  return cr.categoryCount * 256 + cr.categoryBits;
+}
+
 /**
- * The routes of one host bucket, indexed by path: prefix paths in one map keyed by the prefix, with
- * the distinct prefix lengths kept sorted, so a lookup costs one map probe per distinct length (a
- * handful) whatever the number of routes, and the whole index is a few objects per bucket rather than
- * a node per character (which made large configs slow through cache misses). Regex paths sit in a
- * list evaluated in priority order, routes without paths in another. Built once, read-only after.
+ * The routes of one host bucket, indexed by path: prefix paths in a PrefixIndex, regex paths in a
+ * second one keyed by the literal text their matches must start with (a regex runs only when its
+ * literal starts the path; regexes without one run for every path), routes without paths in a list.
+ * So a lookup touches the routes that can match, whatever the size of the bucket. Built once,
+ * read-only after.
  */
 export class PathBucket {
-  private readonly prefixes = new Map<string, CompiledRoute[]>();
-  private lengths: number[] = [];
-  private readonly regexRoutes: { cr: CompiledRoute; path: RegexPath }[] = [];
+  private readonly prefixes = new PrefixIndex<CompiledRoute>();
+  private readonly regexByLiteral = new PrefixIndex<{ cr: CompiledRoute; path: RegexPath }>();
+  private readonly regexAlways: { cr: CompiledRoute; path: RegexPath }[] = [];
   private readonly pathless: CompiledRoute[] = [];
+  /**
+   * The highest (category count, category bits) rank of the bucket's routes as one number: a lookup
+   * whose best candidate already ranks above it can skip the bucket, since no route in it could win.
+   */
+  bestRank = -1;
 
   /** Adds a compiled route under each of its paths. */
   add(cr: CompiledRoute): void {
+    const rank = categoryRank(cr);
+    if (rank > this.bestRank) this.bestRank = rank;
     if (cr.prefixPaths.length === 0 && cr.regexPaths.length === 0) this.pathless.push(cr);
-    for (const prefix of cr.prefixPaths) {
-      const list = this.prefixes.get(prefix);
-      if (list === undefined) this.prefixes.set(prefix, [cr]);
-      else list.push(cr);
+    for (const prefix of cr.prefixPaths) this.prefixes.add(prefix, cr);
+    for (const path of cr.regexPaths) {
+      const literal = literalPrefix(path.raw.slice(1));
+      if (literal === '') this.regexAlways.push({ cr, path });
+      else this.regexByLiteral.add(literal, { cr, path });
     }
-    for (const path of cr.regexPaths) this.regexRoutes.push({ cr, path });
   }
 
-  /** Orders regex paths by regex_priority and collects the distinct prefix lengths, longest first. */
+  /** Freezes the indexes. */
   seal(): void {
-    this.regexRoutes.sort((a, b) => b.cr.regexPriority - a.cr.regexPriority || a.cr.order - b.cr.order);
-    this.lengths = [...new Set([...this.prefixes.keys()].map((p) => p.length))].sort((a, b) => b - a);
+    this.prefixes.seal();
+    this.regexByLiteral.seal();
   }
 
   /** Offers every route whose path matches `path` (and every pathless route) to `sink`. */
   collect(path: string, sink: CandidateSink): void {
     for (const cr of this.pathless) if (sink.accept(cr)) sink.offer(cr, -1, null, null);
-    const lengths = this.lengths;
-    for (let i = 0; i < lengths.length; i++) {
-      const len = lengths[i]!;
-      if (len > path.length) continue;
-      const routes = this.prefixes.get(len === path.length ? path : path.slice(0, len));
-      if (routes !== undefined) for (const cr of routes) if (sink.accept(cr)) sink.offer(cr, len, null, null);
+    const prefixes = this.prefixes;
+    if (prefixes.size > 0) {
+      for (let e = prefixes.first(path); e >= 0; e = prefixes.next(e)) {
+        const len = prefixes.prefixAt(e).length;
+        for (const cr of prefixes.valuesAt(e)) if (sink.accept(cr)) sink.offer(cr, len, null, null);
+      }
     }
-    for (const { cr, path: rp } of this.regexRoutes) {
-      if (!sink.accept(cr)) continue;
-      const m = rp.re.exec(path);
-      if (m !== null) sink.offer(cr, -1, rp, m);
+    const literals = this.regexByLiteral;
+    if (literals.size > 0) {
+      for (let e = literals.first(path); e >= 0; e = literals.next(e))
+        for (const r of literals.valuesAt(e)) runRegex(r.cr, r.path, path, sink);
     }
+    for (const r of this.regexAlways) runRegex(r.cr, r.path, path, sink);
   }
+}
+
+function runRegex(cr: CompiledRoute, rp: RegexPath, path: string, sink: CandidateSink): void {
+  if (!sink.accept(cr)) return;
+  const m = rp.re.exec(path);
+  if (m !== null) sink.offer(cr, -1, rp, m);
 }

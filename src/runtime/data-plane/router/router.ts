@@ -6,7 +6,7 @@ import {
   type RegexPath,
 } from './compile-route.js';
 import { LruCache } from './lru-cache.js';
-import { PathBucket, type CandidateSink } from './path-bucket.js';
+import { categoryRank, PathBucket, type CandidateSink } from './path-bucket.js';
 import { joinUpstreamPath } from './upstream-path.js';
 import type { MatchRequest, MatchResult, RouterRoute, RouterService } from './types.js';
 
@@ -36,6 +36,8 @@ function headerMatches(rule: HeaderRule, raw: string | string[] | undefined): bo
  */
 class BestMatch implements CandidateSink {
   cr: CompiledRoute | null = null;
+  /** categoryRank of `cr`. */
+  rank = -1;
   prefixLen = -1;
   regex: RegexPath | null = null;
   regexMatch: RegExpExecArray | null = null;
@@ -66,6 +68,7 @@ class BestMatch implements CandidateSink {
   offer(cr: CompiledRoute, prefixLen: number, regex: RegexPath | null, m: RegExpExecArray | null): void {
     if (this.cr !== null && !this.outranks(cr, prefixLen, regex)) return;
     this.cr = cr;
+    this.rank = categoryRank(cr);
     this.prefixLen = prefixLen;
     this.regex = regex;
     this.regexMatch = m;
@@ -166,6 +169,10 @@ export class Router<R extends RouterRoute = RouterRoute, S extends RouterService
     const path = req.path;
     const scan = (bucket: PathBucket | undefined, matchedHost: string | null, plain: boolean): void => {
       if (bucket === undefined) return;
+      // Branch and bound: a bucket whose best route ranks below the candidate in hand cannot win
+      // (equal ranks still go through the tie-breakers). Typically the host's bucket decides and the
+      // host-less routes are never scanned.
+      if (best.cr !== null && bucket.bestRank < best.rank) return;
       best.from(matchedHost, plain);
       bucket.collect(path, best);
     };

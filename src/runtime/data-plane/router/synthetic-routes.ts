@@ -2,7 +2,7 @@ import type { RouterRoute, RouterService } from './types.js';
 
 /**
  * A deterministic config of `n` routes shaped like real ones (a host per 10 routes, prefix paths, one
- * regex route in 50, some method and header rules), used by the scale test and the benchmark so that
+ * regex route in 50, a host-less regex route in 97, some method and header rules), used by the scale test and the benchmark so that
  * both measure the same thing.
  */
 export function syntheticRoutes(n: number): { routes: RouterRoute[]; services: RouterService[] } {
@@ -13,6 +13,7 @@ export function syntheticRoutes(n: number): { routes: RouterRoute[]; services: R
     const host = `h${Math.floor(i / 10)}.example.com`;
     const base: RouterRoute = { id: `r${i}`, service: { id: `s${Math.floor(i / 10)}` }, created_at: i };
     if (i % 50 === 49) routes.push({ ...base, hosts: [host], paths: [`~/items/${i}/(?<id>\\d+)$`] });
+    else if (i % 97 === 96) routes.push({ ...base, paths: [`~/re/${i}/\\d+$`] });
     else if (i % 7 === 0)
       routes.push({ ...base, hosts: [host], paths: [`/api/v${i}`], methods: ['GET', 'POST'] });
     else if (i % 11 === 0)
@@ -39,6 +40,8 @@ export function syntheticRequests(
     const host = `h${Math.floor(i / 10)}.example.com`;
     if (i % 50 === 49)
       out.push({ host, path: `/items/${i}/${k}`, method: 'GET', headers: {}, expected: `r${i}` });
+    else if (i % 97 === 96)
+      out.push({ host: 'any.test', path: `/re/${i}/${k}`, method: 'GET', headers: {}, expected: `r${i}` });
     else if (i % 7 === 0)
       out.push({ host, path: `/api/v${i}/x`, method: 'POST', headers: {}, expected: `r${i}` });
     else if (i % 11 === 0)
