@@ -11,6 +11,7 @@ import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import { pollUntil } from './poll.js';
 import {
+  createNamespace,
   grantLeaseRbac,
   grantOperatorRbac,
   reconcileCount,
@@ -22,7 +23,6 @@ import {
 // ReplicaSets or garbage collection), which keeps the file fast.
 let env: TestEnvironment;
 let admin: KubeClient;
-let nsCounter = 0;
 const operators: RunningOperator[] = [];
 
 beforeAll(async () => {
@@ -43,15 +43,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function namespace(): Promise<string> {
-  const ns = `cert-${process.pid}-${++nsCounter}`;
-  await admin.request({
-    method: 'POST',
-    path: '/api/v1/namespaces',
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-  });
-  return ns;
-}
+const namespace = () => createNamespace(admin, 'cert');
 
 const cluster = (name: string, certificates: Record<string, unknown>) => ({
   apiVersion: 'hybridgate.dev/v1alpha1',

@@ -120,3 +120,16 @@ export async function resourceVersions(client: KubeClient, paths: string[]): Pro
   }
   return out;
 }
+
+let namespaceCounter = 0;
+
+/** Creates a fresh namespace `<prefix>-<pid>-<n>` (each test works in its own). */
+export async function createNamespace(admin: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++namespaceCounter}`;
+  await admin.request({
+    method: 'POST',
+    path: '/api/v1/namespaces',
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+  });
+  return name;
+}

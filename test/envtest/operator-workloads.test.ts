@@ -6,6 +6,7 @@ import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import { pollUntil } from './poll.js';
 import {
+  createNamespace,
   grantOperatorRbac,
   reconcileCount,
   resourceVersions,
@@ -17,7 +18,6 @@ import {
 // test has its own namespace and its own operator, running as the non-admin identity with config/rbac.
 let env: TestEnvironment;
 let admin: KubeClient;
-let nsCounter = 0;
 const operators: RunningOperator[] = [];
 
 beforeAll(async () => {
@@ -35,15 +35,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function namespace(): Promise<string> {
-  const ns = `op-${process.pid}-${++nsCounter}`;
-  await admin.request({
-    method: 'POST',
-    path: '/api/v1/namespaces',
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-  });
-  return ns;
-}
+const namespace = () => createNamespace(admin, 'op');
 
 async function operator(ns: string): Promise<RunningOperator> {
   const op = await startOperator(env, ns);

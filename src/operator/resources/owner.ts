@@ -1,4 +1,5 @@
-import type { KubeObject, OwnerReference } from '../../api/meta.js';
+import type { KubeObject, ObjectMeta, OwnerReference } from '../../api/meta.js';
+import { definedStrings } from './labels.js';
 import { OperatorError } from '../errors.js';
 
 /**
@@ -24,5 +25,21 @@ export function controllerRef(owner: KubeObject): OwnerReference {
     uid,
     controller: true,
     blockOwnerDeletion: true,
+  };
+}
+
+/**
+ * A metadata builder for the objects one owner renders: same namespace and labels, the owner's
+ * controller reference, and per-object annotations (undefined members dropped).
+ */
+export function ownedMeta(
+  owner: KubeObject,
+  labels: Record<string, string>,
+): (name: string, annotations?: Record<string, string | undefined>) => ObjectMeta {
+  const ref = controllerRef(owner);
+  const namespace = owner.metadata?.namespace;
+  return (name, extra) => {
+    const annotations = definedStrings(extra);
+    return { name, namespace, labels, ...(annotations ? { annotations } : {}), ownerReferences: [ref] };
   };
 }

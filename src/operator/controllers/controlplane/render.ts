@@ -1,9 +1,9 @@
-import type { KubeObject, ObjectMeta } from '../../../api/meta.js';
+import type { KubeObject } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
 import { PORTS } from '../../../shared/contract.js';
-import { clusterOf, definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
+import { clusterOf, objectLabels, selectorLabels } from '../../resources/labels.js';
 import { controlPlaneNames } from '../../resources/names.js';
-import { controllerRef } from '../../resources/owner.js';
+import { ownedMeta } from '../../resources/owner.js';
 import { imageFor, podTemplate } from '../../resources/pod-template.js';
 import { controlPlaneEnv } from '../../resources/runtime-env.js';
 
@@ -28,21 +28,11 @@ export function controlPlaneWorkloadKind(cp: ControlPlane): 'StatefulSet' | 'Dep
  */
 export function renderControlPlane(cp: ControlPlane): KubeObject[] {
   const name = cp.metadata.name!;
-  const namespace = cp.metadata.namespace!;
   const names = controlPlaneNames(name);
   const src = { instance: name, component: 'control-plane' as const, cluster: clusterOf(cp) };
   const labels = objectLabels(src);
   const selector = selectorLabels(src);
-  const meta = (n: string, extra?: Record<string, string | undefined>): ObjectMeta => {
-    const annotations = definedStrings(extra);
-    return {
-      name: n,
-      namespace,
-      labels,
-      ...(annotations ? { annotations } : {}),
-      ownerReferences: [controllerRef(cp as unknown as KubeObject)],
-    };
-  };
+  const meta = ownedMeta(cp as unknown as KubeObject, labels);
   const lmdb = cp.spec.database.type === 'lmdb';
   const template = podTemplate({
     labels,

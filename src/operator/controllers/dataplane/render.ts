@@ -1,11 +1,11 @@
-import type { KubeObject, ObjectMeta } from '../../../api/meta.js';
+import type { KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { LABELS, PORTS } from '../../../shared/contract.js';
 import { OperatorError } from '../../errors.js';
 import { replicasOwner } from '../../resources/annotations.js';
-import { clusterOf, definedStrings, objectLabels, selectorLabels } from '../../resources/labels.js';
+import { clusterOf, objectLabels, selectorLabels } from '../../resources/labels.js';
 import { controlPlaneNames, dataPlaneNames, serviceHost } from '../../resources/names.js';
-import { controllerRef } from '../../resources/owner.js';
+import { ownedMeta } from '../../resources/owner.js';
 import { imageFor, podTemplate } from '../../resources/pod-template.js';
 import { dataPlaneEnv } from '../../resources/runtime-env.js';
 import { controlPlaneCertificateSecret } from '../controlplane/render.js';
@@ -67,7 +67,6 @@ export function resolveControlPlaneTarget(dp: DataPlane, cp: ControlPlane | unde
  */
 export function renderDataPlane(dp: DataPlane, target: ControlPlaneTarget): KubeObject[] {
   const name = dp.metadata.name!;
-  const namespace = dp.metadata.namespace!;
   const names = dataPlaneNames(name);
   const group = dp.metadata.labels?.[LABELS.dataPlaneGroup];
   const src = {
@@ -78,16 +77,7 @@ export function renderDataPlane(dp: DataPlane, target: ControlPlaneTarget): Kube
   };
   const labels = objectLabels(src);
   const selector = selectorLabels(src);
-  const meta = (n: string, extra?: Record<string, string | undefined>): ObjectMeta => {
-    const annotations = definedStrings(extra);
-    return {
-      name: n,
-      namespace,
-      labels,
-      ...(annotations ? { annotations } : {}),
-      ownerReferences: [controllerRef(dp as unknown as KubeObject)],
-    };
-  };
+  const meta = ownedMeta(dp as unknown as KubeObject, labels);
   const template = podTemplate({
     labels,
     serviceAccountName: names.serviceAccount,
