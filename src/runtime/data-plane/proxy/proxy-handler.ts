@@ -5,6 +5,7 @@ import type { Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
 import type { DataPlaneEngine } from '../engine/create-data-plane-engine.js';
 import type { ConfigState, Peer, ServicePlan } from '../engine/types.js';
+import { normalizePath } from '../router/normalize-path.js';
 import type { MatchResult } from '../router/types.js';
 import { buildUpstreamHeaders, realClientIp } from './forwarded-headers.js';
 import { KONG_MESSAGES, sendKongError } from './kong-responses.js';
@@ -143,7 +144,14 @@ export function createProxyHandler(
     const peerAddress = socket.remoteAddress ?? '';
     const isTrusted = trusted.trusts(peerAddress);
     const clientIp = realClientIp(req, isTrusted, options.realIpHeader) ?? peerAddress;
-    const { path, query } = splitTarget(url);
+    const target = splitTarget(url);
+    // Kong matches (and plugins see) the normalised path; a malformed escape is a bad request.
+    const path = normalizePath(target.path);
+    if (path === null) {
+      sendKongError(res, 400, KONG_MESSAGES.badRequest, server);
+      return finish(400, null, started);
+    }
+    const query = target.query;
     const host = req.headers.host ?? '';
     const p: Pending = {
       req,

@@ -11,6 +11,7 @@ import { KONG_MESSAGES, writeRawKongError } from './kong-responses.js';
 import type { PluginRunner } from './plugin-hooks.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { splitTarget } from './proxy-handler.js';
+import { normalizePath } from '../router/normalize-path.js';
 import type { TrustedIps } from './trusted-ips.js';
 
 /** What the upgrade handler needs (the same pieces as the request handler). */
@@ -53,7 +54,10 @@ export function createUpgradeHandler(
     if (state === null) return writeRawKongError(client, 404, KONG_MESSAGES.noRoute, server);
     const tlsSocket = req.socket as tls.TLSSocket;
     const scheme: 'http' | 'https' = tlsSocket.encrypted === true ? 'https' : 'http';
-    const { path, query } = splitTarget(req.url ?? '/');
+    const target = splitTarget(req.url ?? '/');
+    const path = normalizePath(target.path);
+    if (path === null) return writeRawKongError(client, 400, KONG_MESSAGES.badRequest, server);
+    const query = target.query;
     const host = req.headers.host ?? '';
     const peerAddress = req.socket.remoteAddress ?? '';
     const isTrusted = trusted.trusts(peerAddress);

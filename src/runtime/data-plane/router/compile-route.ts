@@ -1,3 +1,4 @@
+import { normalizePath } from './normalize-path.js';
 import { RouterBuildError } from './router-error.js';
 import type { RouterRoute, RouterService } from './types.js';
 
@@ -112,8 +113,18 @@ function compilePaths(route: RouterRoute): { prefixes: string[]; regexes: RegexP
           },
         );
       }
-    } else if (raw.startsWith('/')) prefixes.push(raw);
-    else {
+    } else if (raw.startsWith('/')) {
+      // Requests are matched in normalised form, so the route's prefix is compared in the same form.
+      const normalized = normalizePath(raw);
+      if (normalized === null) {
+        throw new RouterBuildError(`invalid path '${raw}' on route ${route.id}: malformed percent-encoding`, {
+          routeId: route.id,
+          field: 'paths',
+          value: raw,
+        });
+      }
+      prefixes.push(normalized);
+    } else {
       throw new RouterBuildError(`invalid path '${raw}' on route ${route.id}: expected '/…' or '~/…'`, {
         routeId: route.id,
         field: 'paths',
