@@ -191,7 +191,7 @@ async function main() {
     HYBRIDGATE_PREFIX: join(work, 'cp'),
     HYBRIDGATE_ADMIN_LISTEN: `127.0.0.1:${PORTS.admin}`,
     HYBRIDGATE_CLUSTER_LISTEN: `127.0.0.1:${PORTS.cluster}`,
-    HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: 'off',
+    HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: `127.0.0.1:${PORTS.telemetry}`,
   });
   await waitFor('the Admin API', async () => {
     const r = await fetch(`http://127.0.0.1:${PORTS.admin}/`);
@@ -242,6 +242,9 @@ Hybridgate demo is running: one control plane, two data planes, one echo upstrea
 
   # the data planes the control plane knows (sync_status, config_hash):
   curl -s http://127.0.0.1:${PORTS.admin}/clustering/data-planes
+
+  # request statistics the data planes stream to the control plane (telemetry, every 10 s):
+  curl -s http://127.0.0.1:${PORTS.admin}/clustering/telemetry
 
   # through data plane 1 and 2 (key-auth protects /echo; /open is public):
   curl -i http://127.0.0.1:${PORTS.dp1}/echo -H 'apikey: demo-key'

@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
 import { createClusterMetrics } from '../control-plane/status/cluster-metrics.js';
 import { registerClusteringRoutes } from '../control-plane/status/clustering-routes.js';
+import { registerConfigHashRoute, type CurrentExport } from '../control-plane/status/config-hash-route.js';
 import { createDataPlaneRegistry, type DataPlaneRow } from '../control-plane/status/data-plane-registry.js';
 import type { RecordTable, Store, StoreSnapshot } from '../control-plane/store/store.js';
 import type { PostgresStore } from '../control-plane/store/postgres/postgres-store.js';
@@ -14,7 +15,11 @@ import { startControlPlane } from '../control-plane/start-control-plane.js';
 import { systemClock } from '../protocol/clock.js';
 import type { RunningNode } from '../start-node.js';
 import { adminMetricsRoute } from './admin-metrics-route.js';
-import { clusterTlsPolicyFromConf } from './cluster-tls.js';
+import { clusterTlsPolicyFromConf, revocationFromConf } from './cluster-tls.js';
+import { createTelemetryAggregator } from '../control-plane/telemetry/telemetry-aggregator.js';
+import { startTelemetryListener } from '../control-plane/telemetry/telemetry-listener.js';
+import { registerTelemetryMetrics } from '../control-plane/telemetry/telemetry-metrics.js';
+import { telemetryRoutes } from '../control-plane/telemetry/telemetry-routes.js';
 import { exportForDataPlanes, type ExportedConfig } from './config-export.js';
 import { loadedPlugins } from './plugin-inventory.js';
 import { listenerAddresses } from './listener-addresses.js';
@@ -40,7 +45,10 @@ async function snapshotOrLastKnown(store: Store): Promise<StoreSnapshot> {
  * listener that pushes every committed change to the connected data planes. It never proxies.
  */
 export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise<RunningNode> {
-  const tls = clusterTlsPolicyFromConf(conf);
+  // One OCSP cache and one reloading TLS policy serve the cluster and the telemetry listener.
+  const revocation = revocationFromConf(conf, logger);
+  const tls = clusterTlsPolicyFromConf(conf, { logger, revocation });
+  const telemetry = createTelemetryAggregator();
   // DP rows live in the store's side table so a restarted CP still lists its DPs (as disconnected until
   // they reconnect). The table exists once the store is open; the registry loads it in start() below.
   let rows: RecordTable<DataPlaneRow> | null = null;
@@ -62,10 +70,16 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
   });
   const registry = new Registry();
   const metrics = createClusterMetrics(registry, dataPlanes);
+  registerTelemetryMetrics(registry, telemetry);
+  // Set once the config source exists below; until then the route answers 503.
+  let currentExport: (() => Promise<CurrentExport>) | null = null;
   const cp = await startControlPlane(conf, logger, {
     adminModules: [
       (app) => registerClusteringRoutes(app, { role: conf.role, dataPlanes }),
+      (app) =>
+        registerConfigHashRoute(app, { current: async () => (currentExport ? currentExport() : null) }),
       adminMetricsRoute(registry),
+      telemetryRoutes(telemetry),
     ],
   });
   try {
@@ -87,6 +101,10 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     },
     onChange: (listener) => cp.store.onChange(() => listener()),
   };
+  currentExport = async () => {
+    const { hashes } = await source.snapshot();
+    return { configHash: hashes.config, version: exported?.version ?? 0 };
+  };
   const cluster = await startClusterListener({
     listen: conf.cluster_listen,
     tls,
@@ -102,10 +120,29 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     dataPlanes.stop();
     throw err;
   });
+  const telemetryListener =
+    conf.cluster_telemetry_listen.length === 0
+      ? null
+      : await startTelemetryListener({
+          listen: conf.cluster_telemetry_listen,
+          tls,
+          aggregator: telemetry,
+          logger: logger.child({ subsystem: 'telemetry' }),
+        }).catch(async (err: unknown) => {
+          await cluster.close();
+          await cp.close();
+          dataPlanes.stop();
+          throw err;
+        });
   return {
     role: conf.role,
-    addresses: listenerAddresses({ admin: cp.admin.addresses, cluster: cluster.addresses }),
+    addresses: listenerAddresses({
+      admin: cp.admin.addresses,
+      cluster: cluster.addresses,
+      cluster_telemetry: telemetryListener?.addresses ?? [],
+    }),
     close: async () => {
+      await telemetryListener?.close();
       await cluster.close();
       await cp.close();
       dataPlanes.stop();

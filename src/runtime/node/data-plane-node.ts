@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import type { Logger } from '../../shared/logger.js';
+import { startDataPlaneTelemetry } from '../data-plane/telemetry/start-data-plane-telemetry.js';
 import { redactConf } from '../config/conf/index.js';
 import type { Conf } from '../config/conf/types.js';
 import { loadDeclarativeFile, validateDeclarativeConfig } from '../config/declarative/index.js';
@@ -22,7 +24,7 @@ class ConfigRejectedError extends HybridgateError {}
  * declarative_config, else empty) and then by the control plane over the cluster connection.
  */
 export async function startDataPlaneNode(conf: Conf, logger: Logger): Promise<RunningNode> {
-  const tls = clusterTlsPolicyFromConf(conf);
+  const tls = clusterTlsPolicyFromConf(conf, { logger });
   const dp = await startDataPlane(conf, logger);
   const enabledPlugins = conf.plugins;
   try {
@@ -61,10 +63,23 @@ export async function startDataPlaneNode(conf: Conf, logger: Logger): Promise<Ru
       // be refused, an older one to write a cache with another tag). Unset in production.
       version: process.env.HYBRIDGATE_TEST_REPORTED_VERSION || undefined,
     });
+    // Telemetry is best effort: its link failing never touches proxying or config sync.
+    const telemetry = startDataPlaneTelemetry({
+      endpoint: conf.cluster_telemetry_endpoint,
+      tls: clusterTlsPolicyFromConf(conf, { logger, channel: 'telemetry' }),
+      nodeId: sync.nodeId,
+      hostname: hostname(),
+      recorder: dp.metrics,
+      balancers: () => dp.engine.current()?.balancers,
+      logger: logger.child({ subsystem: 'telemetry' }),
+      reconnectBaseMs: conf.cluster_reconnect_base * 1000,
+      reconnectCapMs: conf.cluster_reconnect_cap * 1000,
+    });
     return {
       role: conf.role,
       addresses: listenerAddresses({ proxy: dp.addresses.proxy, status: dp.addresses.status }),
       close: async () => {
+        await telemetry.close();
         await sync.close();
         await dp.close();
       },

@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Conf } from '../config/conf/types.js';
 import { registerClusteringRoutes } from '../control-plane/status/clustering-routes.js';
+import { telemetryRoutes } from '../control-plane/telemetry/telemetry-routes.js';
 import { startControlPlane } from '../control-plane/start-control-plane.js';
 import type { DataPlaneConfig } from '../data-plane/engine/types.js';
 import { startDataPlane } from '../data-plane/start-data-plane.js';
@@ -16,7 +17,10 @@ import { listenerAddresses } from './listener-addresses.js';
  */
 export async function startTraditionalNode(conf: Conf, logger: Logger): Promise<RunningNode> {
   const cp = await startControlPlane(conf, logger, {
-    adminModules: [(app) => registerClusteringRoutes(app, { role: conf.role, dataPlanes: null })],
+    adminModules: [
+      (app) => registerClusteringRoutes(app, { role: conf.role, dataPlanes: null }),
+      telemetryRoutes(null),
+    ],
   });
   let dp: Awaited<ReturnType<typeof startDataPlane>>;
   try {
