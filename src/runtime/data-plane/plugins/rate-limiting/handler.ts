@@ -13,8 +13,10 @@ import { WINDOWS, WINDOW_HEADER_NAME, windowBounds, type Window } from './window
 interface Limit {
   window: Window;
   limit: number;
+  /** Lower-cased header names (the response header map's form) and the limit as text, precomputed. */
   limitHeader: string;
   remainingHeader: string;
+  limitText: string;
 }
 
 interface RateLimitConf {
@@ -53,23 +55,28 @@ function identifierOf(ctx: RequestContext, conf: RateLimitConf): string {
 export function limitRequest(ctx: RequestContext, conf: RateLimitConf): void {
   const now = conf.now();
   const scope = `${conf.id}:${ctx.route?.id ?? ''}:${ctx.service?.id ?? ''}:${identifierOf(ctx, conf)}:`;
-  const headers: Record<string, string> = {};
+  // Response headers as [name, value, ...] pairs (lower-cased names): header_filter copies them
+  // without building or re-casing an object per request.
+  const headers: string[] = [];
   let stop = false;
   let bestRemaining = Infinity;
   let bestLimit = 0;
   let bestReset = 0;
-  const keys: { key: string; end: number }[] = [];
-  for (const l of conf.limits) {
+  const limits = conf.limits;
+  const keys: string[] = [];
+  const ends: number[] = [];
+  for (let i = 0; i < limits.length; i++) {
+    const l = limits[i]!;
     const { start, end } = windowBounds(l.window, now);
     const key = scope + l.window + ':' + start;
-    keys.push({ key, end });
+    keys.push(key);
+    ends.push(end);
     const used = conf.store.get(key, now);
     let remaining = l.limit - used;
     if (remaining <= 0) stop = true;
     else remaining -= 1; // this request, if it passes
     remaining = Math.max(0, remaining);
-    headers[l.limitHeader] = String(l.limit);
-    headers[l.remainingHeader] = String(remaining);
+    headers.push(l.limitHeader, l.limitText, l.remainingHeader, String(remaining));
     const reset = Math.max(1, Math.ceil((end - now) / 1000));
     // The most constrained window: fewest remaining, then the longer reset.
     if (remaining < bestRemaining || (remaining === bestRemaining && reset > bestReset)) {
@@ -78,15 +85,21 @@ export function limitRequest(ctx: RequestContext, conf: RateLimitConf): void {
       bestReset = reset;
     }
   }
-  headers['RateLimit-Limit'] = String(bestLimit);
-  headers['RateLimit-Remaining'] = String(bestRemaining);
-  headers['RateLimit-Reset'] = String(bestReset);
+  headers.push(
+    'ratelimit-limit',
+    String(bestLimit),
+    'ratelimit-remaining',
+    String(bestRemaining),
+    'ratelimit-reset',
+    String(bestReset),
+  );
   if (stop) {
-    const out = conf.hideHeaders ? {} : headers;
-    out['Retry-After'] = String(bestReset);
+    const out: Record<string, string> = {};
+    if (!conf.hideHeaders) for (let i = 0; i < headers.length; i += 2) out[headers[i]!] = headers[i + 1]!;
+    out['retry-after'] = String(bestReset);
     return ctx.exit(conf.errorCode, { message: conf.errorMessage }, out);
   }
-  for (const { key, end } of keys) conf.store.increment(key, 1, end, now);
+  for (let i = 0; i < keys.length; i++) conf.store.increment(keys[i]!, 1, ends[i]!, now);
   if (!conf.hideHeaders) ctx.shared.set(HEADERS_KEY, headers);
 }
 
@@ -103,8 +116,9 @@ export const rateLimitingHandler = defineHandler<RateLimitConf>({
         limits.push({
           window: w,
           limit: v,
-          limitHeader: `X-RateLimit-Limit-${WINDOW_HEADER_NAME[w]}`,
-          remainingHeader: `X-RateLimit-Remaining-${WINDOW_HEADER_NAME[w]}`,
+          limitHeader: `x-ratelimit-limit-${WINDOW_HEADER_NAME[w].toLowerCase()}`,
+          remainingHeader: `x-ratelimit-remaining-${WINDOW_HEADER_NAME[w].toLowerCase()}`,
+          limitText: String(v),
         });
       }
     }
@@ -125,9 +139,10 @@ export const rateLimitingHandler = defineHandler<RateLimitConf>({
     access: limitRequest,
     header_filter(ctx) {
       if (ctx.exited !== null && ctx.response?.source === 'exit') return;
-      const headers = ctx.peekShared(HEADERS_KEY) as Record<string, string> | undefined;
+      const headers = ctx.peekShared(HEADERS_KEY) as string[] | undefined;
       if (headers === undefined || ctx.response === null) return;
-      for (const k of Object.keys(headers)) ctx.response.headers[k.toLowerCase()] = headers[k];
+      const out = ctx.response.headers;
+      for (let i = 0; i < headers.length; i += 2) out[headers[i]!] = headers[i + 1];
     },
   },
 });
