@@ -19,6 +19,9 @@ import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
 import type { ConfigSource } from './config-source.js';
 import { DataPlaneSession, type DataPlaneIdentity } from './dp-session.js';
 import { createPushScheduler } from './push-scheduler.js';
+import { OUTLET_V2_PATH } from '../../protocol/v2/messages.js';
+import { createDeltaHub, type DeltaHub, type DeltaHubOptions } from './v2/delta-hub.js';
+import type { DeltaSource } from './v2/delta-source.js';
 
 /** What the CP's cluster listener is built from (start-node fills it from Conf). */
 export interface ClusterListenerOptions {
@@ -44,6 +47,11 @@ export interface ClusterListenerOptions {
    * it is closed (default 30 s: time for its own Secret to update and for it to reconnect).
    */
   revalidateGraceMs?: number;
+  /**
+   * Protocol v2 (/v2/outlet, incremental sync): its versioned source. Without it the listener answers
+   * 404 there and v2 DPs fall back to v1.
+   */
+  v2?: { source: DeltaSource; buildChanges?: DeltaHubOptions['buildChanges'] } | null;
 }
 
 /** A running cluster listener. */
@@ -53,6 +61,8 @@ export interface ClusterListener {
   currentPayload(): ReconfigurePayload | null;
   /** Number of DP sessions past basic_info. */
   connectedCount(): number;
+  /** Protocol v2's hub (null without `v2`): frame counts for tests and benchmarks. */
+  readonly v2: DeltaHub | null;
   /** Resolves when no push is pending or running (tests, benchmarks). */
   idle(): Promise<void>;
   /** Closes every DP connection (code 4004) and the servers. */
@@ -88,7 +98,8 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
 
   const broadcast = (p: ReconfigurePayload) => {
     for (const s of sessions) {
-      if (!s.ready) continue;
+      // v2 sessions get deltas from the hub instead.
+      if (!s.ready || s.protocol) continue;
       const result = s.push(p);
       metrics?.pushes.inc({ result });
     }
@@ -122,6 +133,17 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     },
   });
   const unsubscribe = opts.source.onChange(() => scheduler.request());
+  const hub = opts.v2
+    ? createDeltaHub({
+        source: opts.v2.source,
+        buildChanges: opts.v2.buildChanges,
+        maxPayload: opts.maxPayload,
+        logger: log,
+        clock,
+        metrics,
+        coalesceMs: opts.coalesceMs ?? 10,
+      })
+    : null;
   const onRemoved = (id: string) => {
     for (const s of sessions)
       if (s.identity.id === id) s.close(CLOSE_CODES.removed, 'data plane removed by an administrator');
@@ -138,7 +160,8 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   };
   const upgradeVerified = (req: IncomingMessage, socket: Socket, head: Buffer, expiry: number | null) => {
     const url = new URL(req.url ?? '/', 'https://cluster');
-    if (url.pathname !== OUTLET_PATH) return refuseUpgrade(socket, 404, 'Not found');
+    const v2 = hub !== null && url.pathname === OUTLET_V2_PATH;
+    if (url.pathname !== OUTLET_PATH && !v2) return refuseUpgrade(socket, 404, 'Not found');
     const id = url.searchParams.get('node_id');
     const version = url.searchParams.get('node_version');
     if (!id || !version) return refuseUpgrade(socket, 400, 'node_id and node_version are required');
@@ -169,7 +192,13 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
         return;
       }
       for (const note of compat.notes) log.info({ node_id: identity.id }, note);
-      const session = new DataPlaneSession(ws, identity, ctx, (s) => sessions.delete(s));
+      const session = new DataPlaneSession(
+        ws,
+        identity,
+        ctx,
+        (s) => sessions.delete(s),
+        v2 ? hub.protocol : null,
+      );
       sessions.add(session);
       sessionChains.set(session, verification.chain(socket));
     });
@@ -189,6 +218,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   } catch (err) {
     unsubscribe();
     scheduler.stop();
+    hub?.stop();
     throw err;
   }
   const { servers, addresses } = bound;
@@ -215,11 +245,16 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     addresses,
     currentPayload: () => payload,
     connectedCount: () => [...sessions].filter((s) => s.ready).length,
-    idle: () => scheduler.idle(),
+    v2: hub,
+    idle: async () => {
+      await scheduler.idle();
+      await hub?.idle();
+    },
     async close() {
       stopReloads();
       unsubscribe();
       scheduler.stop();
+      hub?.stop();
       opts.dataPlanes.off('removed', onRemoved);
       for (const s of sessions) s.close(CLOSE_CODES.serverShutdown, 'control plane shutting down');
       // Give DPs a moment to complete the close handshake, then cut whoever did not.

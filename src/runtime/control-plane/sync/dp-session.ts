@@ -37,6 +37,19 @@ export interface SessionContext {
 }
 
 /**
+ * The hooks of a protocol after v1 (v2: control-plane/sync/v2/delta-hub.ts): how the first frame is
+ * read, what is sent once it arrived, and which other frames the DP may send.
+ */
+export interface SessionProtocol {
+  /** Validates the first frame; throws a ProtocolError (the session closes) when it is not accepted. */
+  basicInfo(session: DataPlaneSession, data: Buffer, isBinary: boolean): BasicInfo;
+  /** basic_info was recorded: send the first configuration. */
+  ready(session: DataPlaneSession): void;
+  /** A frame after basic_info; true when handled, false to read it as v1's error report. */
+  frame(session: DataPlaneSession, data: Buffer, isBinary: boolean): boolean;
+}
+
+/**
  * One connected DP: waits for basic_info, then answers pings (ws sends the pong), records
  * heartbeats and error reports, and receives every push it is compatible with.
  */
@@ -56,6 +69,8 @@ export class DataPlaneSession {
     identity: DataPlaneIdentity,
     ctx: SessionContext,
     private readonly onGone: (s: DataPlaneSession) => void,
+    /** Null for v1 (/v1/outlet). */
+    readonly protocol: SessionProtocol | null = null,
   ) {
     this.ws = ws;
     this.identity = identity;
@@ -74,7 +89,7 @@ export class DataPlaneSession {
   }
 
   /** Sends `payload` if this DP can run it; otherwise records why and skips (seed 002). */
-  push(payload: ReconfigurePayload): 'sent' | 'skipped_incompatible' | 'unchanged' {
+  push(payload: ReconfigurePayload, force = false): 'sent' | 'skipped_incompatible' | 'unchanged' {
     if (!this.info) return 'unchanged';
     const verdict = checkPluginCompat(payload.configuredPlugins, this.ctx.cpPlugins, this.info.plugins);
     if (verdict.status !== 'normal') {
@@ -87,7 +102,7 @@ export class DataPlaneSession {
     }
     this.setSyncStatus('normal');
     // A DP that already runs this hash (e.g. reconnecting from its cache) needs nothing.
-    if (this.reportedHash === payload.configHash) return 'unchanged';
+    if (!force && this.reportedHash === payload.configHash) return 'unchanged';
     this.ws.send(payload.frame, { binary: true }, (err) => {
       if (err) this.log.warn({ err: errorMessage(err) }, 'unable to send configuration to data plane');
     });
@@ -135,7 +150,13 @@ export class DataPlaneSession {
   private onMessage(data: RawData, isBinary: boolean): void {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     try {
-      if (!this.info) return this.onBasicInfo(parseBasicInfo(buf, isBinary));
+      if (!this.info) {
+        const info = this.protocol
+          ? this.protocol.basicInfo(this, buf, isBinary)
+          : parseBasicInfo(buf, isBinary);
+        return this.onBasicInfo(info);
+      }
+      if (this.protocol?.frame(this, buf, isBinary)) return;
       const report = parseDataPlaneFrame(buf, isBinary);
       this.log.warn(
         {
@@ -174,6 +195,7 @@ export class DataPlaneSession {
     });
     this.log.info({ version: this.identity.version, plugins: info.plugins.length }, 'data plane connected');
     this.armDeadTimer();
+    if (this.protocol) return this.protocol.ready(this);
     const payload = this.ctx.currentPayload();
     if (payload) {
       // Not inside `metrics?.…(…)`: optional chaining would skip the push itself without metrics.

@@ -11,6 +11,8 @@ import { probeLmdbEnvironment } from './probe-lmdb.js';
 export interface CachedConfig {
   config: Record<string, unknown>;
   hashes: ConfigHashes;
+  /** The CP config version it is (protocol v2); absent when unknown (v1, declarative_config). */
+  version?: number;
 }
 
 /** The DP's persistent copy of its last applied config. */
@@ -107,7 +109,8 @@ export async function openConfigCache(opts: ConfigCacheOptions): Promise<ConfigC
         if (db.get(HASH_KEY)?.toString('utf8') !== hashes.config)
           throw new Error('hash key does not match the record');
         log.info({ config_hash: hashes.config }, 'found persisted config cache, loading');
-        return { config: entry.config, hashes };
+        const version = Number.isSafeInteger(entry.version) && entry.version! > 0 ? entry.version : undefined;
+        return { config: entry.config, hashes, ...(version !== undefined ? { version } : {}) };
       } catch (err) {
         log.warn({ err: errorMessage(err) }, 'unable to read the config cache, ignoring it');
         return null;

@@ -31,6 +31,11 @@ export interface ConfigApplier {
     source: string,
     persist: boolean,
   ): Promise<boolean>;
+  /**
+   * Validates and applies a config now (protocol v2 after applying a delta); throws when it is
+   * invalid or the sink fails, leaving the served config as it was.
+   */
+  applyConfig(config: Record<string, unknown>, hashes: ConfigHashes): Promise<void>;
   /** Resolves when nothing is queued or running. */
   idle(): Promise<void>;
 }
@@ -121,6 +126,9 @@ export function createConfigApplier(opts: {
         log.warn({ source, err: errorMessage(err) }, 'unable to load configuration, falling through');
         return false;
       }
+    },
+    applyConfig: async (config, hashes) => {
+      await apply(config, hashes);
     },
     idle: () => running ?? Promise.resolve(),
   };

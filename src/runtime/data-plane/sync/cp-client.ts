@@ -34,8 +34,13 @@ export interface CpClientOptions {
   logger: Logger;
   /** The hash the DP runs now: the ping payload. */
   currentHash: () => string;
-  /** A binary frame from the CP (a gzip reconfigure). */
-  onFrame: (frame: Buffer) => void;
+  /** A binary frame from the CP (a gzip reconfigure, or a v2 delta or snapshot when `protocol` is 2). */
+  onFrame: (frame: Buffer, protocol: 1 | 2) => void;
+  /**
+   * Protocol v2: tried first on every address; a CP that answers 404 on its path is served v1 from
+   * then on (a CP without v2). `basicInfo` replaces v1's first frame on a v2 link.
+   */
+  v2?: { path: string; basicInfo: () => Record<string, unknown> } | null;
   random?: () => number;
 }
 
@@ -47,6 +52,10 @@ export interface CpClient extends EventEmitter {
   ping(): void;
   /** Sends an error report; dropped when not connected (the next push will be judged again). */
   sendError(error: ErrorReport['error']): void;
+  /** Sends a JSON message as a binary frame (v2's resync); false when not connected. */
+  sendJson(message: Record<string, unknown>): boolean;
+  /** The protocol of the current (or next) connection. */
+  readonly protocol: 1 | 2;
   /** Says goodbye (1001) and stops reconnecting. */
   stop(): Promise<void>;
 }
@@ -73,6 +82,10 @@ export function createCpClient(opts: CpClientOptions): CpClient {
   let lastError: string | null = null;
   let stopReloads: (() => void) | null = null;
   Object.defineProperty(emitter, 'state', { get: () => state });
+  // v2 until a CP answers 404 on its path; then v1 for good (rolling upgrades put v2 CPs first).
+  let protocol: 1 | 2 = opts.v2 ? 2 : 1;
+  let fallbackNow = false;
+  Object.defineProperty(emitter, 'protocol', { get: () => protocol });
 
   const setState = (next: CpLinkState) => {
     if (state === next) return;
@@ -91,7 +104,8 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       node_hostname: opts.hostname,
       node_version: opts.version,
     });
-    return `wss://${addresses[current]}${OUTLET_PATH}?${q}`;
+    const path = protocol === 2 && opts.v2 ? opts.v2.path : OUTLET_PATH;
+    return `wss://${addresses[current]}${path}?${q}`;
   };
   const clearTimers = () => {
     clock.clearTimeout(pingTimer);
@@ -149,7 +163,20 @@ export function createCpClient(opts: CpClientOptions): CpClient {
     });
     sock.on('open', () => {
       if (!verified) return;
-      sock.send(encodeJsonFrame(opts.basicInfo()), { binary: true });
+      const linkProtocol = protocol;
+      sock.send(
+        linkProtocol === 2 && opts.v2
+          ? Buffer.from(JSON.stringify(opts.v2.basicInfo()), 'utf8')
+          : encodeJsonFrame(opts.basicInfo()),
+        { binary: true },
+      );
+      sock.on('message', (data, isBinary) => {
+        if (isBinary)
+          opts.onFrame(
+            Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer),
+            linkProtocol,
+          );
+      });
       failedInARow = 0;
       log.info(
         { control_plane: addresses[current] },
@@ -168,16 +195,18 @@ export function createCpClient(opts: CpClientOptions): CpClient {
         backoff.reset();
         loggedFailure = false;
       }
-      if (!isBinary) {
-        log.warn('control plane sent a text frame, ignoring it');
-        return;
-      }
-      opts.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
+      // Binary frames go to onFrame from the listener added on open (it knows the link's protocol).
+      if (!isBinary) log.warn('control plane sent a text frame, ignoring it');
     });
     sock.on('pong', armDead);
     sock.on('ping', armDead);
     sock.on('unexpected-response', (_req, res) => {
       log.debug({ status: res.statusCode }, 'control plane refused the upgrade');
+      if (res.statusCode === 404 && protocol === 2) {
+        log.info({ control_plane: addresses[current] }, 'control plane does not serve protocol v2, using v1');
+        protocol = 1;
+        fallbackNow = true;
+      }
       sock.terminate();
     });
     sock.on('error', (err) => {
@@ -190,6 +219,13 @@ export function createCpClient(opts: CpClientOptions): CpClient {
       clearTimers();
       if (ws === sock) ws = null;
       if (state === 'stopped') return;
+      if (fallbackNow) {
+        // Same address at once, now on v1: not a failure.
+        fallbackNow = false;
+        setState('disconnected');
+        retryTimer = clock.setTimeout(connect, 0);
+        return;
+      }
       if (reconnectNow) backoff.reset();
       const from = addresses[current];
       const delay = reconnectNow ? 0 : nextAttemptDelay(state === 'connected');
@@ -270,6 +306,11 @@ export function createCpClient(opts: CpClientOptions): CpClient {
   emitter.sendError = (error) => {
     if (ws?.readyState === WebSocket.OPEN)
       ws.send(encodeJsonFrame({ type: 'error', error }), { binary: true });
+  };
+  emitter.sendJson = (message) => {
+    if (ws?.readyState !== WebSocket.OPEN) return false;
+    ws.send(Buffer.from(JSON.stringify(message), 'utf8'), { binary: true });
+    return true;
   };
   emitter.stop = async () => {
     setState('stopped');

@@ -10,6 +10,8 @@ import { createConfigApplier, type ConfigSink, type ConfigValidator } from './co
 import { createCpClient, type CpLinkState } from './cp-client.js';
 import { loadOrCreateNodeId } from '../../node-id.js';
 import type { KnownFields } from './strip-unknown-nulls.js';
+import { OUTLET_V2_PATH } from '../../protocol/v2/messages.js';
+import { createDeltaApplier, type AppliedState, type DeltaApplier } from './v2/delta-applier.js';
 
 /** The conf properties DP sync reads. */
 export type DataPlaneSyncConf = Pick<
@@ -47,6 +49,8 @@ export interface DataPlaneSyncOptions {
   version?: string;
   /** Bounds how far a reconfigure frame may inflate (default 16 × cluster_max_payload). */
   maxInflated?: number;
+  /** 2 (default): try /v2/outlet (incremental sync) and fall back to v1 on a 404; 1: v1 only. */
+  protocolVersion?: 1 | 2;
 }
 
 /** The running DP sync. */
@@ -58,6 +62,10 @@ export interface DataPlaneSync {
   currentHash(): string;
   /** Resolves when no received config is waiting or being applied. */
   idle(): Promise<void>;
+  /** The link's protocol (2 until a CP without v2 answered 404). */
+  protocol(): 1 | 2;
+  /** Protocol v2's applier (null with protocolVersion 1): applied-frame counts for tests. */
+  readonly v2: DeltaApplier | null;
   /** Says goodbye to the CP, stops reconnecting, closes the cache. */
   close(): Promise<void>;
 }
@@ -98,14 +106,18 @@ export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<Da
   });
 
   let startedFrom: DataPlaneSync['startedFrom'] = 'empty';
+  let initial: AppliedState | null = null;
   const cached = await cache.load();
   if (cached && (await applier.applyLocal(cached.config, cached.hashes, 'cache', false))) {
     startedFrom = 'cache';
+    initial = { config: cached.config, hashes: cached.hashes, version: cached.version ?? 0 };
   } else if (conf.declarative_config) {
     try {
       const decl = await opts.loadDeclarative(conf.declarative_config);
-      if (await applier.applyLocal(decl.config, decl.hashes, 'declarative_config', true))
+      if (await applier.applyLocal(decl.config, decl.hashes, 'declarative_config', true)) {
         startedFrom = 'declarative_config';
+        initial = { config: decl.config, hashes: decl.hashes, version: 0 };
+      }
     } catch (err) {
       log.warn(
         { path: conf.declarative_config, err: (err as Error).message },
@@ -115,18 +127,45 @@ export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<Da
   }
   if (startedFrom === 'empty') log.info('no cached or declarative configuration, starting with an empty one');
 
+  const v2 =
+    (opts.protocolVersion ?? 2) === 2
+      ? createDeltaApplier({
+          applier,
+          cache,
+          logger: log,
+          limits: {
+            maxPayload: conf.cluster_max_payload,
+            maxInflated: opts.maxInflated ?? conf.cluster_max_payload * 16,
+          },
+          initial,
+          onApplied: () => client?.ping(),
+          onRejected: (error) => client?.sendError(error),
+          requestResync: (reason) =>
+            client?.sendJson({ type: 'resync', reason: reason.slice(0, 1000) }) ?? false,
+        })
+      : null;
+  const basicInfo = () => ({
+    type: 'basic_info' as const,
+    plugins: [...opts.plugins].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase())),
+    labels: conf.cluster_dp_labels,
+    process_conf: opts.processConf,
+  });
+
   client = createCpClient({
     endpoints: conf.cluster_control_plane,
     tls: opts.tls,
     nodeId,
     hostname: opts.hostname ?? osHostname(),
     version,
-    basicInfo: () => ({
-      type: 'basic_info',
-      plugins: [...opts.plugins].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase())),
-      labels: conf.cluster_dp_labels,
-      process_conf: opts.processConf,
-    }),
+    basicInfo,
+    v2: v2 && {
+      path: OUTLET_V2_PATH,
+      basicInfo: () => {
+        v2.linkOpened();
+        const applied = v2.applied();
+        return { ...basicInfo(), applied_version: applied.version, applied_hash: applied.hash };
+      },
+    },
     maxPayload: conf.cluster_max_payload,
     pingIntervalMs: conf.cluster_ping_interval * 1000,
     reconnectBaseMs: conf.cluster_reconnect_base * 1000,
@@ -134,7 +173,7 @@ export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<Da
     clock,
     logger: log,
     currentHash: () => applier.currentHash,
-    onFrame: (frame) => applier.offer(frame),
+    onFrame: (frame, protocol) => (protocol === 2 && v2 ? v2.offer(frame) : applier.offer(frame)),
   });
   client.start();
 
@@ -143,10 +182,16 @@ export async function startDataPlaneSync(opts: DataPlaneSyncOptions): Promise<Da
     startedFrom,
     linkState: () => client.state,
     currentHash: () => applier.currentHash,
-    idle: () => applier.idle(),
+    idle: async () => {
+      await applier.idle();
+      await v2?.idle();
+    },
+    protocol: () => client.protocol,
+    v2,
     async close() {
       await client.stop();
       await applier.idle();
+      await v2?.idle();
       await cache.close();
     },
   };
