@@ -130,6 +130,17 @@ describe('multi-process data plane (worker_processes = 2)', () => {
     // Both workers' counters moved: each one served some of the ten connections.
     expect([...after.keys()].sort()).toEqual(['1', '2']);
     for (const id of ['1', '2']) expect(after.get(id)!).toBeGreaterThan(before.get(id) ?? 0);
+    // One metric family, summed over the workers: the route's 200s equal both counters' total.
+    const text = await (await request(statusUrl() + '/metrics')).body.text();
+    expect(text.match(/^# TYPE hybridgate_http_requests_total counter$/gm)).toHaveLength(1);
+    const served = Number(
+      /^hybridgate_http_requests_total\{service="svc",route="route",code="200"\} (\d+)$/m.exec(text)?.[1],
+    );
+    const notFound = Number(
+      /^hybridgate_http_requests_total\{service="",route="",code="404"\} (\d+)$/m.exec(text)?.[1],
+    );
+    expect(served + notFound).toBe(after.get('1')! + after.get('2')!);
+    expect(text).toMatch(/^hybridgate_data_plane_config_info\{hash="[0-9a-f]{32}"\} 1$/m);
     const status = await request(statusUrl() + '/status');
     const body = (await status.body.json()) as {
       server: { total_requests: number };

@@ -64,7 +64,8 @@ export async function startDataPlane(
   logger: Logger,
   opts: StartDataPlaneOptions = {},
 ): Promise<RunningDataPlane> {
-  if ((conf.worker_processes ?? 1) > 1 && cluster.isPrimary) {
+  // Only a data plane runs workers (the property belongs to that role; a traditional node ignores it).
+  if (conf.role === 'data_plane' && (conf.worker_processes ?? 1) > 1 && cluster.isPrimary) {
     return startDataPlanePrimary(conf, logger, {
       ...(opts.createBalancer !== undefined ? { createBalancer: opts.createBalancer } : {}),
       nodeId: opts.nodeId ?? null,

@@ -1,31 +1,14 @@
-import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { createLogger, type Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
 import type { LevelWithSilent } from 'pino';
 import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
-import type { ProxyMetrics } from '../status/proxy-metrics.js';
 import { isHgMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
-
-/** Hands this worker's request metrics to prom-client's cluster aggregation (as its only registry). */
-class WorkerMetricsRegistry extends Registry {
-  constructor(
-    private readonly source: ProxyMetrics,
-    private readonly worker: string,
-  ) {
-    super();
-  }
-
-  override getMetricsAsJSON(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
-    return Promise.resolve(
-      this.source.toPromJson(this.worker) as unknown as MetricObjectWithValues<MetricValue<string>>[],
-    );
-  }
-}
 
 /**
  * The body of a proxy worker process (node:cluster): asks the primary for the conf, starts the proxy
  * listeners (shared with the other workers through the cluster module), applies every config the
- * primary forwards, answers counter and metric requests, and on SIGTERM drains in-flight requests and
+ * primary forwards, answers counter and metric requests (its request series in prom-client's JSON
+ * form, which the primary sums with AggregatorRegistry), and on SIGTERM drains in-flight requests and
  * exits 0. SIGINT is left to the primary, which stops the workers in order.
  */
 export function runProxyWorker(): void {
@@ -33,11 +16,10 @@ export function runProxyWorker(): void {
     // The primary may be gone between the check and the write: the error callback keeps it an event.
     if (process.connected) process.send!(m, undefined, undefined, () => undefined);
   };
-  // Constructed first so the primary's metric requests are answered from the start.
-  new AggregatorRegistry();
   let dp: RunningDataPlane | null = null;
   let logger: Logger | null = null;
   let drainMs = 10_000;
+  let workerLabel = '0';
   let stopping = false;
   const stop = (code: number): void => {
     if (stopping) return;
@@ -66,9 +48,7 @@ export function runProxyWorker(): void {
       startDataPlane({ ...msg.conf, status_listen: [], worker_processes: 1 }, log)
         .then((running) => {
           dp = running;
-          AggregatorRegistry.setRegistries([
-            new WorkerMetricsRegistry(running.metrics, String(msg.workerId)),
-          ]);
+          workerLabel = String(msg.workerId);
           if (stopping) return void running.close(0);
           send({ type: 'hg:listening', addresses: running.addresses.proxy });
         })
@@ -95,7 +75,13 @@ export function runProxyWorker(): void {
     } else if (msg.type === 'hg:stats-req') {
       const running = dp;
       const c = running?.connections() ?? { accepted: 0, active: 0 };
-      send({ type: 'hg:stats', id: msg.id, totalRequests: running?.metrics.totalRequests ?? 0, ...c });
+      send({
+        type: 'hg:stats',
+        id: msg.id,
+        totalRequests: running?.metrics.totalRequests ?? 0,
+        ...c,
+        metrics: running?.metrics.toPromJson(workerLabel) ?? [],
+      });
     }
   });
   send({ type: 'hg:worker-up' });

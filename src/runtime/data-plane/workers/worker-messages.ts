@@ -6,6 +6,7 @@
 import type { Conf } from '../../config/conf/types.js';
 import type { ConfigHashes, DataPlaneConfig } from '../engine/types.js';
 import type { BoundAddress } from '../proxy/proxy-server.js';
+import type { PromMetricJson } from '../status/proxy-metrics.js';
 
 /** Worker → primary: the process is up and waits for its conf. */
 export interface WorkerUp {
@@ -46,19 +47,20 @@ export interface WorkerApplied {
   error?: string;
 }
 
-/** Primary → worker: report counters for /status. */
+/** Primary → worker: report counters (for /status) and metrics (for /metrics). */
 export interface WorkerStatsRequest {
   type: 'hg:stats-req';
   id: number;
 }
 
-/** Worker → primary: counters for /status. */
+/** Worker → primary: counters for /status, and its request metrics in prom-client's JSON form. */
 export interface WorkerStats {
   type: 'hg:stats';
   id: number;
   totalRequests: number;
   accepted: number;
   active: number;
+  metrics: PromMetricJson[];
 }
 
 /** What a primary sends. */

@@ -1,12 +1,17 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Logger } from '../../../shared/logger.js';
 import { HybridgateError } from '../../../shared/errors.js';
 import type { Conf } from '../../config/conf/types.js';
 import type { ConfigHashes, DataPlaneConfig } from '../engine/types.js';
 import type { BoundAddress } from '../proxy/proxy-server.js';
 import type { WorkerCounters } from '../status/status-server.js';
-import { isHgMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import {
+  isHgMessage,
+  type PrimaryMessage,
+  type WorkerMessage,
+  type WorkerStats as WorkerStatsMessage,
+} from './worker-messages.js';
 
 /** The proxy workers could not be started (the first start of a worker failed or timed out). */
 export class WorkerStartError extends HybridgateError {
@@ -58,7 +63,8 @@ const STABLE_MS = 10_000;
  * Forks `count` proxy workers with node:cluster and keeps them running: each gets the conf, then the
  * current config (the primary applied it first), and later configs as they come; a worker that dies
  * is restarted after a backoff and logged. Metrics and counters are gathered over IPC (prom-client's
- * AggregatorRegistry for the Prometheus series).
+ * prom-client's AggregatorRegistry sums the workers' Prometheus series). Only serving workers are
+ * asked, so a worker still starting never holds a scrape up.
  */
 export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool> {
   if (!cluster.isPrimary) throw new WorkerStartError('a worker pool is started from the primary only', {});
@@ -66,15 +72,36 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
   const backoff = o.backoff ?? { initialMs: 100, maxMs: 10_000 };
   const drainMs = o.drainMs ?? 10_000;
   cluster.setupPrimary({ exec: o.exec, execArgv: o.execArgv ?? process.execArgv, silent: false });
-  const aggregator = new AggregatorRegistry();
   const slots: Slot[] = [];
   let current: { seq: number; config: DataPlaneConfig; hashes: ConfigHashes | null } | null = null;
   let seq = 0;
   let closing = false;
   let addresses: BoundAddress[] = [];
   let statsId = 0;
-  const statsWaiters = new Map<number, (m: Extract<WorkerMessage, { type: 'hg:stats' }>) => void>();
+  const statsWaiters = new Map<number, (m: WorkerStatsMessage) => void>();
   let firstStart: { resolve: () => void; reject: (e: Error) => void; pending: number } | null = null;
+
+  /** Counters and metrics of every serving worker; one that does not answer within a second is left out. */
+  async function gather(): Promise<WorkerStatsMessage[]> {
+    const live = slots.filter((s) => s.worker !== null && s.listening);
+    const id = ++statsId;
+    const got: WorkerStatsMessage[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      statsWaiters.set(id, (m) => {
+        got.push(m);
+        if (got.length === live.length) done();
+      });
+      if (live.length === 0) done();
+      for (const s of live) send(s.worker!, { type: 'hg:stats-req', id });
+    });
+    statsWaiters.delete(id);
+    return got;
+  }
 
   const send = (w: Worker, m: PrimaryMessage): void => {
     if (w.isConnected()) w.send(m);
@@ -173,28 +200,15 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
     },
     pids: () => slots.filter((s) => s.worker !== null && s.listening).map((s) => s.worker!.process.pid!),
     async metrics() {
-      return aggregator.clusterMetrics();
+      const replies = await gather();
+      if (replies.length === 0) return '';
+      return AggregatorRegistry.aggregate(
+        replies.map((r) => r.metrics as unknown as MetricObjectWithValues<MetricValue<string>>[]),
+      ).metrics();
     },
     async stats() {
-      const live = slots.filter((s) => s.worker !== null && s.listening);
-      const id = ++statsId;
-      const got: Extract<WorkerMessage, { type: 'hg:stats' }>[] = [];
-      await new Promise<void>((resolve) => {
-        // A worker that does not answer within a second (busy, or dying) is left out of the sums.
-        const timer = setTimeout(resolve, 1000);
-        const done = (): void => {
-          clearTimeout(timer);
-          resolve();
-        };
-        statsWaiters.set(id, (m) => {
-          got.push(m);
-          if (got.length === live.length) done();
-        });
-        if (live.length === 0) done();
-        for (const s of live) send(s.worker!, { type: 'hg:stats-req', id });
-      });
-      statsWaiters.delete(id);
-      return got.reduce(
+      const replies = await gather();
+      return replies.reduce(
         (a, m) => ({
           totalRequests: a.totalRequests + m.totalRequests,
           accepted: a.accepted + m.accepted,
