@@ -9,9 +9,13 @@ NODE_OPTIONS_TEST := --experimental-vm-modules
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# npm ci first; some registry mirrors list no packages for other platforms, so the lock file lacks
+# their optional entries and npm ci refuses it: then install the locked versions with npm install.
 node_modules/.installed: package.json package-lock.json
 	@echo "==> installing npm dependencies (npm ci)"
-	npm ci --no-audit --no-fund
+	@npm ci --no-audit --no-fund || { \
+	  echo "==> npm ci refused the lock file; installing the locked versions with npm install --no-save"; \
+	  npm install --no-audit --no-fund --no-save; }
 	@touch $@
 
 deps: node_modules/.installed ## install npm dependencies
