@@ -6,7 +6,9 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm ci, or the locked versions through npm install where a mirror left the lock without other
+# platforms' optional packages (see the Makefile's deps target).
+RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
@@ -15,7 +17,8 @@ RUN npx tsc -p tsconfig.build.json
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund --no-save) \
+    && npm cache clean --force
 
 # --- run: distroless Node.js, no shell, non-root numeric user ---
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS run
