@@ -63,7 +63,7 @@ const STABLE_MS = 10_000;
  * Forks `count` proxy workers with node:cluster and keeps them running: each gets the conf, then the
  * current config (the primary applied it first), and later configs as they come; a worker that dies
  * is restarted after a backoff and logged. Metrics and counters are gathered over IPC (prom-client's
- * prom-client's AggregatorRegistry sums the workers' Prometheus series). Only serving workers are
+ * AggregatorRegistry sums the workers' Prometheus series). Only serving workers are
  * asked, so a worker still starting never holds a scrape up.
  */
 export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool> {
@@ -104,7 +104,8 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
   }
 
   const send = (w: Worker, m: PrimaryMessage): void => {
-    if (w.isConnected()) w.send(m);
+    // A worker dying between the check and the write is reported by its exit, not by a send error.
+    if (w.isConnected()) w.send(m, undefined, () => undefined);
   };
 
   function fork(slot: Slot): void {
