@@ -4,6 +4,7 @@
  * a recording sink in place of the proxy engine.
  */
 import { describe, it, expect, afterEach } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startClusterListener } from '../../src/runtime/control-plane/sync/cluster-listener.js';
 import {
@@ -80,7 +81,7 @@ interface Cp {
 
 async function startCp(
   store: Store,
-  o: { v2?: boolean; buildChanges?: typeof buildDeltaChanges } = {},
+  o: { v2?: boolean; buildChanges?: typeof buildDeltaChanges; maxPayload?: number } = {},
 ): Promise<Cp> {
   const { logger, lines } = captureLogger('control-plane');
   const registry = createDataPlaneRegistry({ purgeDelaySeconds: 3600, clock: systemClock });
@@ -92,8 +93,8 @@ async function startCp(
     source: sources.v1,
     dataPlanes: registry,
     logger,
-    cpPlugins: new Map(),
-    maxPayload: 4 * 1024 * 1024,
+    cpPlugins: new Map([['cors', '1.2.0']]),
+    maxPayload: o.maxPayload ?? 4 * 1024 * 1024,
     v2: o.v2 === false ? null : { source: sources.delta, buildChanges: o.buildChanges },
   });
   cleanups.push(async () => {
@@ -110,7 +111,10 @@ interface Dp {
   close: () => Promise<void>;
 }
 
-async function startDp(port: number, o: { prefix?: string; protocolVersion?: 1 | 2 } = {}): Promise<Dp> {
+async function startDp(
+  port: number,
+  o: { prefix?: string; protocolVersion?: 1 | 2; maxPayload?: number } = {},
+): Promise<Dp> {
   const { logger } = captureLogger('data-plane');
   let prefix = o.prefix;
   if (!prefix) {
@@ -124,7 +128,8 @@ async function startDp(port: number, o: { prefix?: string; protocolVersion?: 1 |
       prefix,
       declarative_config: null,
       cluster_control_plane: [{ host: '127.0.0.1', port }],
-      cluster_max_payload: 4 * 1024 * 1024,
+      // A frame over this closes the link (1009): the parts test gives the DP the CP's small limit.
+      cluster_max_payload: o.maxPayload ?? 4 * 1024 * 1024,
       cluster_ping_interval: 30,
       cluster_reconnect_base: 0.05,
       cluster_reconnect_cap: 0.2,
@@ -142,7 +147,7 @@ async function startDp(port: number, o: { prefix?: string; protocolVersion?: 1 |
     loadDeclarative: async () => {
       throw new Error('no declarative config in this test');
     },
-    plugins: [],
+    plugins: [{ name: 'cors', version: '1.2.0' }],
     processConf: { role: 'data_plane' },
     logger,
     version: '0.1.0',
@@ -231,6 +236,61 @@ describe('protocol v2: incremental sync', () => {
     expect(cp.lines.some((l) => l.msg === 'data plane asked for a full snapshot')).toBe(true);
     const served = JSON.stringify(dp.applied.map((a) => a.config));
     expect(served).not.toContain('tampered');
+  });
+
+  it('disabling a service removes its routes and plugins by delta, enabling brings them back', async () => {
+    const store = await openStore();
+    await addRoute(store, 1);
+    await write(store, (tx) => [
+      tx.insert('plugins', entity('plugins', { name: 'cors', route: { id: routeId(1) } })),
+      tx.insert('plugins', entity('plugins', { name: 'cors', service: { id: SVC } })),
+    ]);
+    const cp = await startCp(store);
+    const dp = await startDp(cp.port);
+    await converged(cp, dp);
+    expect((dp.applied.at(-1)!.config.plugins as unknown[]).length).toBe(2);
+    const svc = (await store.get('services', SVC))!;
+    await write(store, (tx) => [tx.update('services', { ...svc, enabled: false })]);
+    await converged(cp, dp);
+    expect(dp.applied.at(-1)!.config).not.toHaveProperty('routes');
+    expect(dp.applied.at(-1)!.config).not.toHaveProperty('plugins');
+    await write(store, (tx) => [tx.update('services', { ...svc, enabled: true })]);
+    await converged(cp, dp);
+    expect((dp.applied.at(-1)!.config.plugins as unknown[]).length).toBe(2);
+    expect(dp.sync.v2!.counts).toEqual({ delta: 2, snapshot: 1, resync: 0 });
+  });
+
+  it('a snapshot larger than cluster_max_payload arrives in parts, each under the limit', async () => {
+    const store = await openStore();
+    // Random tags keep gzip from shrinking the config under the limit.
+    await write(store, (tx) =>
+      Array.from({ length: 300 }, (_, i) =>
+        tx.insert(
+          'routes',
+          entity('routes', {
+            id: routeId(i),
+            paths: [`/p${i}`],
+            service: { id: SVC },
+            tags: [randomBytes(24).toString('hex'), randomBytes(24).toString('hex')],
+          }),
+        ),
+      ),
+    );
+    const maxPayload = 16 * 1024;
+    const cp = await startCp(store, { maxPayload });
+    const dp = await startDp(cp.port, { maxPayload });
+    await converged(cp, dp);
+    expect((dp.applied.at(-1)!.config.routes as unknown[]).length).toBe(300);
+    expect(dp.sync.v2!.counts).toEqual({ delta: 0, snapshot: 1, resync: 0 });
+    expect(
+      cp.lines.some(
+        (l) => l.msg === 'snapshot exceeds one frame, sending it in parts' && Number(l.parts) > 3,
+      ),
+    ).toBe(true);
+    // A change afterwards is a small delta again.
+    await addRoute(store, 1000);
+    await converged(cp, dp);
+    expect(dp.sync.v2!.counts.delta).toBe(1);
   });
 
   it('v1 and v2 DPs on one CP converge on the same hash; a v2 DP falls back to v1 on a CP without v2', async () => {

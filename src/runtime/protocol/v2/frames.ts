@@ -5,7 +5,7 @@ import { CLOSE_CODES } from '../constants.js';
 import { PayloadTooLargeError, ProtocolError } from '../errors.js';
 import type { ConfigHashes } from '../messages.js';
 import type { ReconfigurePayload } from '../reconfigure-payload.js';
-import { type Delta, parseV2ConfigMessage, type SnapshotV2 } from './messages.js';
+import { parseV2ConfigMessage, type V2ConfigMessage } from './messages.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -16,14 +16,19 @@ const gunzipAsync = promisify(gunzip);
  * `configuredPlugins` is that of the whole config at the target version, not only of the changes.
  */
 export async function buildV2Payload(
-  message: Delta | SnapshotV2,
+  message: V2ConfigMessage,
   configuredPlugins: ReadonlySet<string>,
   maxPayload: number,
 ): Promise<ReconfigurePayload> {
   const json = Buffer.from(JSON.stringify(message), 'utf8');
   const frame = await gzipAsync(json);
   if (frame.length > maxPayload) {
-    const what = message.type === 'delta' ? 'the compressed delta' : 'the compressed configuration';
+    const what =
+      message.type === 'delta'
+        ? 'the compressed delta'
+        : message.type === 'snapshot_part'
+          ? `part ${message.index} of the compressed configuration`
+          : 'the compressed configuration';
     throw new PayloadTooLargeError(what, frame.length, maxPayload);
   }
   const hashes: ConfigHashes = message.hashes;
@@ -34,7 +39,7 @@ export async function buildV2Payload(
 export async function decodeV2Frame(
   frame: Buffer,
   limits: { maxPayload: number; maxInflated: number },
-): Promise<Delta | SnapshotV2> {
+): Promise<V2ConfigMessage> {
   if (frame.length > limits.maxPayload) {
     throw new PayloadTooLargeError('the v2 config frame', frame.length, limits.maxPayload);
   }

@@ -64,6 +64,29 @@ export const snapshotV2Schema = z.strictObject({
 /** The parsed v2 snapshot. */
 export type SnapshotV2 = z.infer<typeof snapshotV2Schema>;
 
+/**
+ * CP → DP (gzip): one of `count` consecutive parts of a snapshot too large for one frame; the DP
+ * concatenates the families' lists in part order.
+ */
+export const snapshotPartSchema = z
+  .strictObject({
+    type: z.literal('snapshot_part'),
+    timestamp: z.number().finite(),
+    version,
+    index: z.number().int().min(0),
+    count: z.number().int().min(1).max(1_000_000),
+    config_table: z.record(z.string(), z.unknown()),
+    config_hash: configHashesSchema.shape.config,
+    hashes: configHashesSchema,
+  })
+  .refine((p) => p.index < p.count, 'index must be below count');
+
+/** The parsed snapshot part. */
+export type SnapshotPart = z.infer<typeof snapshotPartSchema>;
+
+/** Any CP → DP v2 config message. */
+export type V2ConfigMessage = Delta | SnapshotV2 | SnapshotPart;
+
 /** DP → CP: the DP could not apply a delta (gap, invalid result, hash mismatch) and wants a snapshot. */
 export const resyncSchema = z.strictObject({
   type: z.literal('resync'),
@@ -81,12 +104,19 @@ function describe(issues: z.core.$ZodIssue[]): string {
 }
 
 /** Validates an inflated CP → DP v2 message (a delta or a snapshot). */
-export function parseV2ConfigMessage(obj: unknown): Delta | SnapshotV2 {
+export function parseV2ConfigMessage(obj: unknown): V2ConfigMessage {
   const type = (obj as { type?: unknown } | null)?.type;
-  const schema = type === 'delta' ? deltaSchema : type === 'reconfigure' ? snapshotV2Schema : null;
+  const schema =
+    type === 'delta'
+      ? deltaSchema
+      : type === 'reconfigure'
+        ? snapshotV2Schema
+        : type === 'snapshot_part'
+          ? snapshotPartSchema
+          : null;
   if (!schema) {
     throw new ProtocolError(
-      `v2 config frame must have type "delta" or "reconfigure", got ${JSON.stringify(type)}`,
+      `v2 config frame must have type "delta", "reconfigure" or "snapshot_part", got ${JSON.stringify(type)}`,
       CLOSE_CODES.unexpectedFrame,
     );
   }

@@ -6,6 +6,7 @@ import { PayloadTooLargeError, ProtocolError } from '../../../protocol/errors.js
 import type { BasicInfo } from '../../../protocol/messages.js';
 import { configuredPluginNames, type ReconfigurePayload } from '../../../protocol/reconfigure-payload.js';
 import { buildV2Payload } from '../../../protocol/v2/frames.js';
+import { buildSnapshotFrames } from '../../../protocol/v2/snapshot-frames.js';
 import { parseBasicInfoV2, parseResync } from '../../../protocol/v2/messages.js';
 import type { ClusterMetrics } from '../../status/cluster-metrics.js';
 import type { DataPlaneSession, SessionProtocol } from '../dp-session.js';
@@ -66,7 +67,7 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
   const sent = { delta: 0, snapshot: 0, bytes: 0 };
   // Payloads for the current version: the snapshot, and deltas by base version.
   let cacheVersion = -1;
-  let snapshot: ReconfigurePayload | null = null;
+  let snapshot: ReconfigurePayload[] | null = null;
   const deltas = new Map<number, ReconfigurePayload | null>();
   let plugins: ReadonlySet<string> = new Set();
   let chain: Promise<void> = Promise.resolve();
@@ -89,18 +90,16 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
     plugins = configuredPluginNames(cur.config);
   };
   const snapshotPayload = async (cur: VersionedExport) => {
-    snapshot ??= await buildV2Payload(
-      {
-        type: 'reconfigure',
-        timestamp: opts.clock.now() / 1000,
-        version: cur.version,
-        config_table: cur.config,
-        config_hash: cur.hashes.config,
-        hashes: cur.hashes,
-      },
+    snapshot ??= await buildSnapshotFrames(
+      { version: cur.version, config: cur.config, hashes: cur.hashes, timestamp: opts.clock.now() / 1000 },
       plugins,
       opts.maxPayload,
     );
+    if (snapshot.length > 1)
+      log.info(
+        { version: cur.version, parts: snapshot.length },
+        'snapshot exceeds one frame, sending it in parts',
+      );
     return snapshot;
   };
   /** The delta from `from` to the current version, or null when only a snapshot will do. */
@@ -130,20 +129,22 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
 
   const send = (
     s: DataPlaneSession,
-    payload: ReconfigurePayload,
+    frames: readonly ReconfigurePayload[],
     version: number,
     kind: 'delta' | 'snapshot',
   ) => {
     const state = sessions.get(s);
     if (!state || !s.ready) return;
     // A snapshot asked for by a resync goes even when the hash matches: the DP's version is unknown.
-    const result = s.push(payload, kind === 'snapshot');
+    const result = s.push(frames[0]!, kind === 'snapshot');
     opts.metrics?.pushes.inc({ result });
     if (result !== 'sent') return;
+    // The other parts of a snapshot follow at once: nothing may come between them.
+    for (const part of frames.slice(1)) s.push(part, true);
     state.sent = version;
-    state.hash = payload.configHash;
+    state.hash = frames[0]!.configHash;
     sent[kind]++;
-    sent.bytes += payload.frame.length;
+    for (const f of frames) sent.bytes += f.frame.length;
   };
 
   /** Brings one DP from the version it has to the current one. */
@@ -154,7 +155,7 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
     if (upToDate && !resync) return;
     const canDelta = !resync && state.sent > 0 && state.sent < cur.version;
     const delta = canDelta ? await deltaPayload(state.sent, cur) : null;
-    if (delta) return send(s, delta, cur.version, 'delta');
+    if (delta) return send(s, [delta], cur.version, 'delta');
     const reason = resync
       ? 'resync requested'
       : state.sent === 0

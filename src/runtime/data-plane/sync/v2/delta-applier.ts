@@ -3,7 +3,7 @@ import type { Logger } from '../../../../shared/logger.js';
 import { configHashes } from '../../../config/hash.js';
 import type { ConfigHashes, ErrorReport } from '../../../protocol/messages.js';
 import { decodeV2Frame } from '../../../protocol/v2/frames.js';
-import type { Delta, SnapshotV2 } from '../../../protocol/v2/messages.js';
+import type { Delta, SnapshotPart, SnapshotV2 } from '../../../protocol/v2/messages.js';
 import type { CachedConfig, ConfigCache } from '../../cache/config-cache.js';
 import type { ConfigApplier } from '../config-applier.js';
 import { applyDeltaChanges } from './apply-delta.js';
@@ -49,6 +49,8 @@ export function createDeltaApplier(opts: {
   // After a resync request, deltas built on what the CP thought we had are dropped until the snapshot.
   let awaitingSnapshot = false;
   const counts = { delta: 0, snapshot: 0, resync: 0 };
+  // The snapshot being assembled from parts, and the index expected next.
+  let assembly: { first: SnapshotPart; config: Record<string, unknown>; next: number } | null = null;
 
   const resync = (reason: string, context: Record<string, unknown>) => {
     log.warn(
@@ -123,10 +125,48 @@ export function createDeltaApplier(opts: {
     await commit({ config, hashes: msg.hashes, version: msg.to_version }, 'delta');
   };
 
+  const onPart = async (msg: SnapshotPart) => {
+    const ctx = { version: msg.version, index: msg.index, count: msg.count };
+    if (msg.index === 0) {
+      assembly = { first: msg, config: {}, next: 0 };
+    } else if (
+      !assembly ||
+      assembly.next !== msg.index ||
+      assembly.first.version !== msg.version ||
+      assembly.first.count !== msg.count ||
+      assembly.first.config_hash !== msg.config_hash
+    ) {
+      assembly = null;
+      return resync(`snapshot part ${msg.index} of ${msg.count} arrived out of sequence`, ctx);
+    }
+    const target = assembly.config;
+    for (const [key, value] of Object.entries(msg.config_table)) {
+      const have = target[key];
+      if (Array.isArray(value) && Array.isArray(have)) for (const e of value as unknown[]) have.push(e);
+      else target[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
+    }
+    assembly.next++;
+    if (assembly.next < msg.count) return;
+    const { first, config } = assembly;
+    assembly = null;
+    const hash = configHashes(config).config;
+    if (hash !== first.config_hash)
+      return resync(`assembled snapshot hashes to ${hash}, expected ${first.config_hash}`, ctx);
+    await onSnapshot({ ...first, type: 'reconfigure', config_table: config });
+  };
+
   const handle = async (frame: Buffer) => {
     try {
       const msg = await decodeV2Frame(frame, opts.limits);
-      await (msg.type === 'delta' ? onDelta(msg) : onSnapshot(msg));
+      if (msg.type !== 'snapshot_part' && assembly) {
+        assembly = null;
+        return resync('a snapshot in parts was interrupted', {});
+      }
+      await (msg.type === 'delta'
+        ? onDelta(msg)
+        : msg.type === 'snapshot_part'
+          ? onPart(msg)
+          : onSnapshot(msg));
     } catch (err) {
       // Undecodable: we cannot tell what it would have changed, so start from a snapshot.
       resync(`undecodable v2 frame: ${errorMessage(err)}`, {});
