@@ -36,7 +36,17 @@ function parseText(text: string, source: string | undefined): unknown {
       ...(source === undefined ? {} : { source }),
     });
   }
-  return doc.toJS({ maxAliasCount: 1000 });
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface only when the document is converted.
+    const message = `failed parsing declarative configuration: ${errorMessage(err)}`;
+    const where = source === undefined ? '' : ` in ${source}`;
+    throw new DbError('DECLARATIVE_CONFIG', `${message}${where}`, undefined, {
+      errors: [{ path: '', message }],
+      ...(source === undefined ? {} : { source }),
+    });
+  }
 }
 
 /**

@@ -108,6 +108,17 @@ describe('validateEntity: PATCH merge', () => {
     expect(p2.config).toMatchObject({ minute: 20, hour: 100, policy: 'local' });
   });
 
+  it('never lets a __proto__ key in a parsed body change the merged object', () => {
+    const patch = JSON.parse('{"port": 8081, "__proto__": {"host": "evil.example", "polluted": true}}') as Record<
+      string,
+      unknown
+    >;
+    const updated = validateEntity('services', patch, { existing, now: 3 });
+    expect(updated).toMatchObject({ host: 'a.example', port: 8081 });
+    expect(Object.getPrototypeOf(updated)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('validates the merged whole', () => {
     const e = violation(() => validateEntity('services', { port: -1 }, { existing }));
     expect(e.fields).toEqual({ port: 'value should be between 0 and 65535' });

@@ -35,7 +35,9 @@ export function mergePatch(existing: unknown, patch: unknown, schema: z.ZodType 
   if (schema !== undefined && !isRecordSchema(schema)) return patch;
   const out: Record<string, unknown> = { ...existing };
   for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) continue;
+    // `out.__proto__ = v` would replace the prototype instead of adding a field (JSON.parse makes
+    // such own keys); they are never entity fields, so the schema reports them as unknown.
+    if (v === undefined || k === '__proto__') continue;
     const child = schema === undefined ? undefined : childSchema(schema, k);
     out[k] = mergePatch(existing[k], v, child);
   }
