@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Kube, KubeObject } from '../../src/api/meta.js';
+import type { ControlPlane, DataPlane } from '../../src/api/v1alpha1/index.js';
+import {
+  ADMIN_URL_OVERRIDE_ANNOTATION,
+  FleetStatusController,
+} from '../../src/operator/controllers/fleet-status/fleet-status-controller.js';
+import type { TickResult } from '../../src/operator/controllers/fleet-status/fleet-poller.js';
+import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
+import { Informer } from '../../src/operator/manager/informer.js';
+import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
+import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
+import { LABELS } from '../../src/shared/contract.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { adminCall } from '../cluster/helpers/http.js';
+import {
+  controlPlaneEnv,
+  dataPlaneEnv,
+  removeWorkspaces,
+  startHybridgate,
+  Workspace,
+  type CertFiles,
+  type StartedNode,
+} from '../cluster/helpers/hybrid-cluster.js';
+import { stopAllNodes } from '../cluster/helpers/node-process.js';
+import { startEnvironment, type TestEnvironment } from './environment.js';
+import { kubectl } from './kubectl.js';
+import { createNamespace } from './operator-harness.js';
+import { pollUntil } from './poll.js';
+
+// A real CP process (the operator reaches it through the test-only admin URL override), DPs as local
+// processes with a generated shared certificate, Pod objects standing in for their pods (no kubelet),
+// and the fleet status controller polling on short injected intervals.
+const logger = createLogger({ component: 'fleet-status-test', level: 'silent' });
+let env: TestEnvironment;
+let admin: KubeClient;
+let ws: Workspace;
+let certs: CertFiles;
+let cp: StartedNode;
+let ns: string;
+const dps = new Map<string, StartedNode>();
+let informers: Informer<KubeObject>[] = [];
+let controller: FleetStatusController | undefined;
+
+type Row = { id: string; labels: Record<string, string> };
+type Cond = { type: string; status: string; reason: string; message: string };
+type DpStatus = {
+  nodes?: { podName?: string; nodeId: string; syncStatus: string }[];
+  syncedSummary?: string;
+  configHash?: string;
+  configHashShort?: string;
+  counts?: Record<string, number>;
+  conditions?: Cond[];
+};
+
+const dpPath = () => resourcePath(RESOURCES.DataPlane, { namespace: ns, name: 'edge' });
+const cpPath = () => resourcePath(RESOURCES.ControlPlane, { namespace: ns, name: 'cp' });
+const dataPlane = () =>
+  admin.request<Kube<DataPlane> & { status?: DpStatus }>({ method: 'GET', path: dpPath() });
+const cond = (s: DpStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
+const cpHash = async () =>
+  (await adminCall<{ config_hash: string }>(cp.port('admin'), 'GET', '/clustering/config-hash')).config_hash;
+const cpRows = async () =>
+  (await adminCall<{ data: Row[] }>(cp.port('admin'), 'GET', '/clustering/data-planes?size=1000')).data;
+
+async function createPod(name: string): Promise<void> {
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.Pod, { namespace: ns }),
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels: { [LABELS.instance]: 'edge', [LABELS.component]: 'data-plane' } },
+      spec: { containers: [{ name: 'dp', image: 'hybridgate/hybridgate:0.1.0' }] },
+    },
+  });
+}
+
+// A DP process whose labels name its DataPlane and its pod (all processes share this host's name).
+async function startDp(pod: string, extra: Record<string, string> = {}): Promise<StartedNode> {
+  await createPod(pod);
+  const dp = await startHybridgate(
+    pod,
+    dataPlaneEnv(ws, pod, certs, cp.port('cluster'), {
+      HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:edge,${POD_NODE_LABEL}:${pod}`,
+      ...extra,
+    }),
+  );
+  dps.set(pod, dp);
+  return dp;
+}
+
+// Resolves with the next `n` ticks of the ControlPlane's poller.
+function nextTicks(n: number): Promise<TickResult[]> {
+  const poller = controller!.poller(`${ns}/cp`)!;
+  return new Promise((resolve) => {
+    const seen: TickResult[] = [];
+    const on = (t: TickResult) => {
+      seen.push(t);
+      if (seen.length === n) {
+        poller.off('tick', on);
+        resolve(seen);
+      }
+    };
+    poller.on('tick', on);
+  });
+}
+
+beforeAll(async () => {
+  env = await startEnvironment({ controllerManager: false });
+  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
+  ws = new Workspace();
+  certs = await ws.genCert('cluster');
+  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
+  ns = await createNamespace(admin, 'fleet');
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
+    body: {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: {
+        name: 'cp',
+        annotations: { [ADMIN_URL_OVERRIDE_ANNOTATION]: `http://127.0.0.1:${cp.port('admin')}` },
+      },
+      spec: { version: '0.1.0' },
+    },
+  });
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.DataPlane, { namespace: ns }),
+    body: {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'DataPlane',
+      metadata: { name: 'edge' },
+      spec: { version: '0.1.0', replicas: 2, controlPlaneRef: { name: 'cp' } },
+    },
+  });
+  const controlPlanes = new Informer<Kube<ControlPlane>>({
+    client: admin,
+    type: RESOURCES.ControlPlane,
+    namespace: ns,
+    logger,
+  });
+  const dataPlanes = new Informer<Kube<DataPlane>>({
+    client: admin,
+    type: RESOURCES.DataPlane,
+    namespace: ns,
+    logger,
+  });
+  informers = [controlPlanes, dataPlanes] as unknown as Informer<KubeObject>[];
+  controller = new FleetStatusController({
+    client: admin,
+    controlPlanes,
+    dataPlanes,
+    log: logger,
+    intervals: { fastMs: 100, slowMs: 250 },
+    allowAdminUrlOverride: true,
+  });
+  for (const i of informers) i.start();
+  await Promise.all(informers.map((i) => i.waitForSync()));
+  controller.start();
+}, 120_000);
+
+afterAll(async () => {
+  await controller?.stop();
+  await Promise.all(informers.map((i) => i.stop()));
+  await stopAllNodes();
+  removeWorkspaces();
+  await admin?.close();
+  await env?.stop();
+}, 60_000);
+
+describe('fleet status from the control plane', () => {
+  it('DPs appear in DataPlane.status, Synced n/m and the hash fill kubectl get, the CP status has the hash', async () => {
+    await Promise.all([startDp('edge-a'), startDp('edge-b')]);
+    const hash = await cpHash();
+    const dp = await pollUntil('both nodes synced in DataPlane.status', async () => {
+      const d = await dataPlane();
+      return d.status?.syncedSummary === '2/2' && cond(d.status, 'Synced')?.status === 'True' ? d : undefined;
+    });
+    const s = dp.status!;
+    expect(s.nodes!.map((n) => n.podName)).toEqual(['edge-a', 'edge-b']);
+    expect(s.configHash).toBe(hash);
+    expect(s.configHashShort).toBe(hash.slice(0, 8));
+    expect(s.counts).toEqual({ connected: 2, synced: 2, incompatible: 0, total: 2 });
+    expect(cond(s, 'Synced')!.message).toBe("2/2 data planes run the control plane's current config hash");
+    expect(cond(s, 'Compatible')).toMatchObject({ status: 'True', reason: 'AllCompatible' });
+    const cpObj = await admin.request<{ status?: { configHash?: string; dataPlanes?: number } }>({
+      method: 'GET',
+      path: cpPath(),
+    });
+    expect(cpObj.status).toMatchObject({ configHash: hash, dataPlanes: 2 });
+
+    const out = await kubectl(env, ['get', 'dataplanes', '-n', ns]);
+    expect(out.code).toBe(0);
+    const [head, line] = out.stdout.trim().split('\n');
+    expect(head).toMatch(/SYNCED\s+VERSION\s+CONFIG HASH/);
+    expect(line).toMatch(new RegExp(`^edge\\s.*\\s2/2\\s+0\\.1\\.0\\s+${hash.slice(0, 8)}\\s`));
+    const waited = await kubectl(env, [
+      'wait',
+      '-n',
+      ns,
+      '--for=condition=Synced',
+      'dataplane/edge',
+      '--timeout=5s',
+    ]);
+    expect(waited.code).toBe(0);
+  }, 60_000);
+
+  it('writes no status while nothing changes', async () => {
+    // Let the poller reach its steady (slow) interval, then watch several polls.
+    await pollUntil('a steady poll', async () => ((await nextTicks(1))[0]!.busy ? undefined : true));
+    const before = await Promise.all([
+      dataPlane(),
+      admin.request<KubeObject>({ method: 'GET', path: cpPath() }),
+    ]);
+    const ticks = await nextTicks(5);
+    const after = await Promise.all([
+      dataPlane(),
+      admin.request<KubeObject>({ method: 'GET', path: cpPath() }),
+    ]);
+    expect(ticks.every((t) => t.reachable && t.writes === 0)).toBe(true);
+    expect(after.map((o) => o.metadata!.resourceVersion)).toEqual(
+      before.map((o) => o.metadata!.resourceVersion),
+    );
+  }, 30_000);
+
+  it('a DP lacking a configured plugin: Synced False and Compatible False naming it, both True after', async () => {
+    const lean = BUNDLED_PLUGINS.filter((p) => p !== 'rate-limiting').join(',');
+    await startDp('edge-c', { HYBRIDGATE_PLUGINS: lean });
+    await pollUntil('three synced nodes', async () =>
+      (await dataPlane()).status?.syncedSummary === '3/3' ? true : undefined,
+    );
+    const plugin = await adminCall<{ id: string }>(cp.port('admin'), 'POST', '/plugins', {
+      name: 'rate-limiting',
+      config: { minute: 1000, policy: 'local' },
+    });
+    const stale = await pollUntil('edge-c incompatible and out of sync', async () => {
+      const s = (await dataPlane()).status;
+      return cond(s, 'Compatible')?.status === 'False' && s?.syncedSummary === '2/3' ? s : undefined;
+    });
+    expect(cond(stale, 'Synced')).toMatchObject({ status: 'False', reason: 'OutOfSync' });
+    expect(cond(stale, 'Synced')!.message).toContain(
+      "2/3 data planes run the control plane's current config hash",
+    );
+    expect(cond(stale, 'Synced')!.message).toContain('edge-c');
+    expect(cond(stale, 'Compatible')!.reason).toBe('PluginSetIncompatible');
+    expect(cond(stale, 'Compatible')!.message).toContain('edge-c (plugin_set_incompatible)');
+    expect(stale.counts).toMatchObject({ incompatible: 1, synced: 2, total: 3 });
+    expect(stale.configHash).toBe(await cpHash());
+
+    await adminCall(cp.port('admin'), 'DELETE', `/plugins/${plugin.id}`);
+    const healed = await pollUntil('all synced and compatible again', async () => {
+      const s = (await dataPlane()).status;
+      return cond(s, 'Synced')?.status === 'True' && cond(s, 'Compatible')?.status === 'True' ? s : undefined;
+    });
+    expect(healed.syncedSummary).toBe('3/3');
+  }, 60_000);
+
+  it('a stopped DP whose pod is gone leaves the status and the CP list', async () => {
+    const id = (await cpRows()).find((r) => r.labels[POD_NODE_LABEL] === 'edge-c')!.id;
+    await dps.get('edge-c')!.proc.stop();
+    dps.delete('edge-c');
+    await admin.request({
+      method: 'DELETE',
+      path: resourcePath(RESOURCES.Pod, { namespace: ns, name: 'edge-c' }),
+    });
+    const s = await pollUntil('edge-c gone from the status', async () => {
+      const st = (await dataPlane()).status;
+      return st?.nodes?.length === 2 ? st : undefined;
+    });
+    expect(s.nodes!.map((n) => n.podName)).toEqual(['edge-a', 'edge-b']);
+    expect(s.syncedSummary).toBe('2/2');
+    await pollUntil('the CP forgot edge-c', async () =>
+      (await cpRows()).some((r) => r.id === id) ? undefined : true,
+    );
+  }, 60_000);
+
+  it('an unreachable CP turns the conditions Unknown, never False, and keeps the nodes', async () => {
+    await Promise.all([...dps.values()].map((d) => d.proc.stop()));
+    dps.clear();
+    await cp.proc.stop();
+    const s = await pollUntil('conditions Unknown', async () => {
+      const st = (await dataPlane()).status;
+      return cond(st, 'Synced')?.status === 'Unknown' ? st : undefined;
+    });
+    expect(cond(s, 'Synced')!.reason).toBe('ControlPlaneUnreachable');
+    expect(cond(s, 'Compatible')).toMatchObject({ status: 'Unknown', reason: 'ControlPlaneUnreachable' });
+    expect(s.nodes!.length).toBe(2);
+  }, 30_000);
+});
