@@ -40,6 +40,11 @@ export function createStoreSources(
 ): StoreSources {
   let cached: VersionedExport | null = null;
   const current = async (): Promise<VersionedExport> => {
+    // The version is one read; a full snapshot of a large store is not, and most calls find no change.
+    if (cached !== null) {
+      const version = await store.version().catch(() => null);
+      if (version === cached.version) return cached;
+    }
     const snap = await snapshot();
     if (cached === null || cached.version !== snap.version) {
       const { config, hashes } = exportConfig(snap);
