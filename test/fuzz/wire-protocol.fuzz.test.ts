@@ -229,6 +229,21 @@ describe(`wire protocol fuzz (seed ${FUZZ_SEED})`, () => {
     assertPrototypesClean();
   }, 60_000);
 
+  it('logs a burst of bad frames from one DP once, not once per frame', async () => {
+    const id = randomUUID();
+    const ws = await dial(id);
+    ws.on('error', () => undefined);
+    const end = closed(ws, 5000);
+    ws.send(VALID_BASIC_INFO, { binary: true });
+    // Sent back to back: most are in flight when the first one gets the connection closed.
+    for (let i = 0; i < 40; i++) ws.send(`not a frame ${i}`, { binary: false });
+    expect((await end)?.code).toBe(4001);
+    const logged = lines.filter(
+      (l) => l.node_id === id && l.msg === 'closing data plane connection: protocol error',
+    );
+    expect(logged).toHaveLength(1);
+  });
+
   it('still accepts a new DP after the fuzzing', async () => {
     const dp = await legitDataPlane();
     await waitFor(() => dp.hashes.length > 0, 'a config for the new DP');

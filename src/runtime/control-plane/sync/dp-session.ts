@@ -63,6 +63,8 @@ export class DataPlaneSession {
   private reportedHash: string | null = null;
   private closed = false;
   private lastStatus: string | null = null;
+  /** Set by reject(): frames already in flight from a hostile DP are dropped, not logged one by one. */
+  private rejecting = false;
 
   constructor(
     ws: WebSocket,
@@ -139,6 +141,8 @@ export class DataPlaneSession {
   }
 
   private reject(err: unknown): void {
+    if (this.rejecting) return;
+    this.rejecting = true;
     const code = err instanceof ProtocolError ? err.closeCode : CLOSE_CODES.unexpectedFrame;
     this.log.error(
       { reason: errorMessage(err), close_code: code },
@@ -148,6 +152,7 @@ export class DataPlaneSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.rejecting) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     try {
       if (!this.info) {
@@ -205,6 +210,7 @@ export class DataPlaneSession {
   }
 
   private onPing(data: Buffer): void {
+    if (this.rejecting) return;
     const hash = data.toString('latin1');
     if (!CONFIG_HASH_PATTERN.test(hash)) {
       return this.reject(
