@@ -146,7 +146,7 @@ describe('operator: a shared-mode HybridCluster', () => {
     expect(env_).toMatchObject({
       HYBRIDGATE_ROLE: 'data_plane',
       HYBRIDGATE_CLUSTER_CONTROL_PLANE: `edge-cluster.${ns}.svc:8005`,
-      HYBRIDGATE_CLUSTER_DP_LABELS: 'region:eu-west-1',
+      HYBRIDGATE_CLUSTER_DP_LABELS: 'hybridgate.dev.dataplane:edge-public,region:eu-west-1',
       HYBRIDGATE_CLUSTER_MTLS: 'shared',
     });
     expect(dep.spec.template.spec).toMatchObject({

@@ -1,5 +1,6 @@
 import { MOUNT_PATHS, PORTS } from '../../shared/contract.js';
 import { OperatorError } from '../errors.js';
+import { withDataPlaneLabel } from '../status/node-labels.js';
 
 /**
  * The runtime's configuration, built as `HYBRIDGATE_*` environment variables (the runtime's env
@@ -68,6 +69,8 @@ export interface DataPlaneEnvInput {
   /** The name the CP certificate is checked against (pki); unset: the runtime's default. */
   serverName?: string;
   labels?: Record<string, string | undefined>;
+  /** The DataPlane's name, added to the labels so the fleet status maps the CP's rows to it. */
+  dataPlane?: string;
   conf?: Record<string, string | undefined>;
 }
 
@@ -117,7 +120,7 @@ export function dataPlaneEnv(input: DataPlaneEnvInput): EnvVar[] {
     ...certificateEnv(input.mode),
   ];
   if (input.serverName) env.push(lit('cluster_server_name', input.serverName));
-  const labels = dpLabels(input.labels);
+  const labels = dpLabels(input.dataPlane ? withDataPlaneLabel(input.labels, input.dataPlane) : input.labels);
   if (labels) env.push(lit('cluster_dp_labels', labels));
   return [...env, ...userConfEnv(input.conf, 'spec.conf')];
 }

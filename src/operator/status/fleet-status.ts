@@ -1,14 +1,9 @@
 import type { Condition } from '../../api/meta.js';
 import { setConditions, type DesiredCondition } from '../controllers/conditions.js';
 
-/** The cluster_dp_labels key that names a data plane's DataPlane (keys may not hold '/'). */
-export const DATAPLANE_NODE_LABEL = 'hybridgate.dev.dataplane';
+import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from './node-labels.js';
 
-/**
- * The cluster_dp_labels key naming the pod, when the hostname does not (hostNetwork pods report the
- * node's hostname; local test processes all share one).
- */
-export const POD_NODE_LABEL = 'hybridgate.dev.pod';
+export { DATAPLANE_NODE_LABEL, POD_NODE_LABEL };
 
 /** A row of the CP's `GET /clustering/data-planes` (the fields the status uses). */
 export interface DataPlaneRow {

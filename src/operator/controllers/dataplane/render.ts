@@ -88,6 +88,7 @@ export function renderDataPlane(dp: DataPlane, target: ControlPlaneTarget): Kube
       telemetry: target.telemetry,
       serverName: target.serverName,
       labels: dp.spec.labels,
+      dataPlane: name,
       conf: dp.spec.conf,
     }),
     certificateSecret: target.certificateSecret,
