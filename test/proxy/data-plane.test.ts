@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { pino } from 'pino';
 import { request } from 'undici';
-import type { Conf, ListenAddress } from '../../src/runtime/config/conf/types.js';
 import { startDataPlane, type RunningDataPlane } from '../../src/runtime/data-plane/start-data-plane.js';
+import { dataPlaneConf, loopbackListen } from './helpers/dp-conf.js';
 import { startUpstream } from './helpers/harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -14,37 +14,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function listen(ssl = false): ListenAddress {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    ssl,
-    http2: false,
-    proxyProtocol: false,
-    reusePort: false,
-    backlog: null,
-  };
-}
-
 async function start(): Promise<RunningDataPlane> {
   const prefix = mkdtempSync(join(tmpdir(), 'hg-dp-'));
   cleanups.push(() => rmSync(prefix, { recursive: true, force: true }));
-  const conf = {
-    role: 'data_plane',
-    prefix,
-    plugins: ['bundled'],
-    proxy_listen: [listen(), listen(true)],
-    status_listen: [listen()],
-    ssl_cert: [],
-    ssl_cert_key: [],
-    trusted_ips: [],
-    real_ip_header: 'X-Real-IP',
-    headers: ['server_tokens', 'latency_tokens'],
-    nginx_http_client_max_body_size: 0,
-    upstream_keepalive_pool_size: 64,
-    upstream_keepalive_max_requests: 1000,
-    upstream_keepalive_idle_timeout: 60,
-  } as unknown as Conf;
+  const conf = dataPlaneConf(prefix, { proxy_listen: [loopbackListen(), loopbackListen(true)] });
   const dp = await startDataPlane(conf, pino({ level: 'silent' }));
   cleanups.push(() => dp.close(1000));
   return dp;

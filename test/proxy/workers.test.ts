@@ -6,25 +6,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { request } from 'undici';
-import type { Conf, ListenAddress } from '../../src/runtime/config/conf/types.js';
 import { startDataPlane, type RunningDataPlane } from '../../src/runtime/data-plane/start-data-plane.js';
+import { dataPlaneConf } from './helpers/dp-conf.js';
 import { simpleConfig, startUpstream, type TestUpstream } from './helpers/harness.js';
 import { transpileSrc, type TranspiledSrc } from './helpers/transpile-src.js';
 
 // Real worker processes (node:cluster) with this jest worker as their primary: they run a swc build of
 // the current sources, share the proxy listener, and report to the primary's status API.
-
-function listen(): ListenAddress {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    ssl: false,
-    http2: false,
-    proxyProtocol: false,
-    reusePort: false,
-    backlog: null,
-  };
-}
 
 let src: TranspiledSrc;
 let upstream: TestUpstream;
@@ -76,23 +64,7 @@ beforeAll(async () => {
   upstream = await startUpstream('up');
   prefix = mkdtempSync(join(tmpdir(), 'hg-workers-'));
   cluster.on('exit', onExit);
-  const conf = {
-    role: 'data_plane',
-    prefix,
-    plugins: ['bundled'],
-    proxy_listen: [listen()],
-    status_listen: [listen()],
-    ssl_cert: [],
-    ssl_cert_key: [],
-    trusted_ips: [],
-    real_ip_header: 'X-Real-IP',
-    headers: ['server_tokens', 'latency_tokens'],
-    nginx_http_client_max_body_size: 0,
-    upstream_keepalive_pool_size: 16,
-    upstream_keepalive_max_requests: 1000,
-    upstream_keepalive_idle_timeout: 60,
-    worker_processes: 2,
-  } as unknown as Conf;
+  const conf = dataPlaneConf(prefix, { upstream_keepalive_pool_size: 16, worker_processes: 2 });
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString().split('\n'))
