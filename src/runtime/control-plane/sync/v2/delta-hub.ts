@@ -200,6 +200,8 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
         );
       }
       const { applied_version, applied_hash, ...info } = parseBasicInfoV2(obj);
+      // Closed sessions are otherwise only dropped by the next push run.
+      for (const other of sessions.keys()) if (!other.ready) sessions.delete(other);
       sessions.set(s, { sent: applied_version, hash: applied_hash });
       return info;
     },

@@ -189,6 +189,8 @@ export function createDeltaApplier(opts: {
     },
     linkOpened() {
       awaitingSnapshot = false;
+      // Parts of a snapshot from the lost link will not be completed.
+      assembly = null;
     },
     counts,
     idle: async () => {
