@@ -120,6 +120,10 @@ describe('multi-process data plane (worker_processes = 2)', () => {
     };
     expect(body.configuration_hash).toBe(r.hash);
     expect(body.server.total_requests).toBeGreaterThanOrEqual(20);
+    // The primary's own recorder (what telemetry taps) gets every worker's exchanges within a second.
+    await poll('the exchanges batched to the primary', async () =>
+      dp.metrics.totalRequests >= body.server.total_requests ? true : null,
+    );
   }, 60_000);
 
   it('a config change reaches every worker', async () => {
@@ -152,7 +156,7 @@ describe('multi-process data plane (worker_processes = 2)', () => {
       return true;
     });
     try {
-      await dp.engine.apply(simpleConfig(slow.port, { paths: ['/slow'] }));
+      await dp.engine.apply(simpleConfig(slow.port, { paths: ['/slow'], name: 'slow' }, { name: 'slowsvc' }));
       await poll('the slow route everywhere', async () => ((await allAnswer('/slow', 200, 4)) ? true : null));
       const pids = dp.workers!.pids();
       const inflight = request(proxyUrl() + '/slow').then(async (r) => ({
@@ -162,6 +166,12 @@ describe('multi-process data plane (worker_processes = 2)', () => {
       await poll('the request reaching the upstream', async () => (slow.seen.length >= 5 ? true : null));
       await dp.close(5000);
       expect(await inflight).toEqual({ status: 200, text: 'late' });
+      // Each worker flushed its last exchanges (the drained one included) to the primary before
+      // exiting: every request the upstream saw is in the primary's recorder.
+      const text = dp.metrics.render(null);
+      const slowOk =
+        /^hybridgate_http_requests_total\{service="slowsvc",route="slow",code="200"\} (\d+)$/m.exec(text);
+      expect(Number(slowOk?.[1])).toBe(slow.seen.length);
       for (const pid of pids)
         expect(exits.find((e) => e.pid === pid)).toMatchObject({ code: 0, signal: null });
     } finally {

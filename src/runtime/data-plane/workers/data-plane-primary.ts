@@ -8,6 +8,7 @@ import type { PluginIndex } from '../plugins/plugin-index.js';
 import { proxyDefaultCertificate, type RunningDataPlane } from '../start-data-plane.js';
 import { ProxyMetrics } from '../status/proxy-metrics.js';
 import { startStatusServer } from '../status/status-server.js';
+import { replayExchanges } from './exchange-batch.js';
 import { startWorkerPool } from './worker-pool.js';
 
 /** Options of a multi-process data plane's primary. */
@@ -32,14 +33,17 @@ export async function startDataPlanePrimary(
   const engine = createEngineFromConf(conf, logger, opts.createBalancer);
   // Generated once here: workers racing to write the same files would read each other's halves.
   await proxyDefaultCertificate(conf);
+  const metrics = new ProxyMetrics();
   const pool = await startWorkerPool({
     conf,
+    // The workers' exchanges reach this recorder too: whatever taps the node's recorder (telemetry)
+    // sees all traffic; /metrics and /status read the workers' own series and counters instead.
+    onRecords: (m) => replayExchanges(m, metrics),
     count: conf.worker_processes,
     logger,
     exec: opts.exec ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)),
     ...(opts.execArgv !== undefined ? { execArgv: opts.execArgv } : {}),
   });
-  const metrics = new ProxyMetrics();
   let status;
   try {
     status = await startStatusServer({

@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../../../shared/logger.js';
 import { errorMessage } from '../../../shared/errors.js';
 import type { LevelWithSilent } from 'pino';
 import { startDataPlane, type RunningDataPlane } from '../start-data-plane.js';
+import { ExchangeBatch } from './exchange-batch.js';
 import { isHgMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /**
@@ -20,6 +21,11 @@ export function runProxyWorker(): void {
   let logger: Logger | null = null;
   let drainMs = 10_000;
   let workerLabel = '0';
+  const batch = new ExchangeBatch();
+  let flushTimer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (batch.size > 0) send(batch.take());
+  };
   let stopping = false;
   const stop = (code: number): void => {
     if (stopping) return;
@@ -27,7 +33,13 @@ export function runProxyWorker(): void {
     const closing = dp === null ? Promise.resolve() : dp.close(drainMs);
     closing
       .catch((err: unknown) => logger?.error({ err: errorMessage(err) }, 'proxy worker close failed'))
-      .finally(() => process.exit(code));
+      .finally(() => {
+        if (flushTimer !== null) clearInterval(flushTimer);
+        // The last exchanges (the drained requests) go out before the exit.
+        if (batch.size > 0 && process.connected)
+          process.send!(batch.take(), undefined, undefined, () => process.exit(code));
+        else process.exit(code);
+      });
   };
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => undefined);
@@ -49,6 +61,9 @@ export function runProxyWorker(): void {
         .then((running) => {
           dp = running;
           workerLabel = String(msg.workerId);
+          batch.tap(running.metrics);
+          flushTimer = setInterval(flush, 1000);
+          flushTimer.unref();
           if (stopping) return void running.close(0);
           send({ type: 'hg:listening', addresses: running.addresses.proxy });
         })

@@ -63,10 +63,20 @@ export interface WorkerStats {
   metrics: PromMetricJson[];
 }
 
+/** Worker → primary: the exchanges recorded since the last batch (parallel arrays, one per field). */
+export interface WorkerRecords {
+  type: 'hg:records';
+  services: (string | null)[];
+  routes: (string | null)[];
+  statuses: number[];
+  latencies: number[];
+  upstream: (number | null)[];
+}
+
 /** What a primary sends. */
 export type PrimaryMessage = WorkerStart | WorkerConfig | WorkerStatsRequest;
 /** What a worker sends. */
-export type WorkerMessage = WorkerUp | WorkerListening | WorkerApplied | WorkerStats;
+export type WorkerMessage = WorkerUp | WorkerListening | WorkerApplied | WorkerStats | WorkerRecords;
 
 /** Whether an IPC message is one of ours (a plain object with an `hg:` type). */
 export function isHgMessage(m: unknown): m is PrimaryMessage | WorkerMessage {

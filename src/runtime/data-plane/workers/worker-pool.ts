@@ -10,6 +10,7 @@ import {
   isHgMessage,
   type PrimaryMessage,
   type WorkerMessage,
+  type WorkerRecords,
   type WorkerStats as WorkerStatsMessage,
 } from './worker-messages.js';
 
@@ -33,6 +34,8 @@ export interface WorkerPoolOptions {
   /** How long a worker drains in-flight requests on SIGTERM before it is killed. */
   drainMs?: number;
   startTimeoutMs?: number;
+  /** Receives each worker's batch of recorded exchanges (about once a second per worker). */
+  onRecords?: (m: WorkerRecords) => void;
 }
 
 /** The primary's handle on its proxy workers. */
@@ -142,6 +145,7 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
           logger.error({ worker: slot.id, seq: msg.seq, err: msg.error }, 'proxy worker refused a config');
         else logger.debug({ worker: slot.id, hash: msg.hash }, 'proxy worker applied a config');
       } else if (msg.type === 'hg:stats') statsWaiters.get(msg.id)?.(msg);
+      else if (msg.type === 'hg:records') o.onRecords?.(msg);
     });
     worker.once('exit', (code, signal) => {
       slot.worker = null;
