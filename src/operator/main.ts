@@ -14,6 +14,10 @@ import { LABELS } from '../shared/contract.js';
 import { ControlPlaneReconciler } from './controllers/controlplane/reconciler.js';
 import { DataPlaneReconciler, dataPlanesOf } from './controllers/dataplane/reconciler.js';
 import { HybridClusterReconciler } from './controllers/hybridcluster/reconciler.js';
+import {
+  addFleetStatusController,
+  type FleetStatusOptions,
+} from './controllers/fleet-status/fleet-status-reconciler.js';
 
 /** How the operator runs (the `hybridgate operator` flags map onto this). */
 export interface OperatorOptions {
@@ -32,6 +36,8 @@ export interface OperatorOptions {
   logger: Logger;
   /** Time for certificate decisions and conditions (tests inject one). */
   now?: () => number;
+  /** Fleet status from each ControlPlane's Admin API (needs get/list/watch on pods); unset: off. */
+  fleetStatus?: FleetStatusOptions;
 }
 
 /** The label selector of the Secrets the operator writes (and cert-manager's, via secretTemplate). */
@@ -135,5 +141,6 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     ],
     reconciler: new DataPlaneReconciler({ ...base, dataPlanes, controlPlanes }),
   });
+  if (opts.fleetStatus) addFleetStatusController(manager, { client, dataPlanes, now, ...opts.fleetStatus });
   return { manager, client };
 }

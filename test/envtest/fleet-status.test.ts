@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kube, KubeObject } from '../../src/api/meta.js';
-import type { ControlPlane, DataPlane } from '../../src/api/v1alpha1/index.js';
-import {
-  ADMIN_URL_OVERRIDE_ANNOTATION,
-  FleetStatusController,
-} from '../../src/operator/controllers/fleet-status/fleet-status-controller.js';
-import type { TickResult } from '../../src/operator/controllers/fleet-status/fleet-poller.js';
+import type { DataPlane } from '../../src/api/v1alpha1/index.js';
+import { ADMIN_URL_OVERRIDE_ANNOTATION } from '../../src/operator/controllers/fleet-status/admin-url.js';
+import { addFleetStatusController } from '../../src/operator/controllers/fleet-status/fleet-status-reconciler.js';
 import { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
-import { Informer } from '../../src/operator/manager/informer.js';
+import { Manager } from '../../src/operator/manager/manager.js';
 import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
 import { LABELS } from '../../src/shared/contract.js';
@@ -26,12 +23,12 @@ import {
 import { stopAllNodes } from '../cluster/helpers/node-process.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
-import { createNamespace } from './operator-harness.js';
+import { createNamespace, reconcileCount } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 
 // A real CP process (the operator reaches it through the test-only admin URL override), DPs as local
 // processes with a generated shared certificate, Pod objects standing in for their pods (no kubelet),
-// and the fleet status controller polling on short injected intervals.
+// and the fleet-status controller in a manager, polling on short injected intervals.
 const logger = createLogger({ component: 'fleet-status-test', level: 'silent' });
 let env: TestEnvironment;
 let admin: KubeClient;
@@ -40,8 +37,7 @@ let certs: CertFiles;
 let cp: StartedNode;
 let ns: string;
 const dps = new Map<string, StartedNode>();
-let informers: Informer<KubeObject>[] = [];
-let controller: FleetStatusController | undefined;
+let manager: Manager | undefined;
 
 type Row = { id: string; labels: Record<string, string> };
 type Cond = { type: string; status: string; reason: string; message: string };
@@ -91,20 +87,12 @@ async function startDp(pod: string, extra: Record<string, string> = {}): Promise
   return dp;
 }
 
-// Resolves with the next `n` ticks of the ControlPlane's poller.
-function nextTicks(n: number): Promise<TickResult[]> {
-  const poller = controller!.poller(`${ns}/cp`)!;
-  return new Promise((resolve) => {
-    const seen: TickResult[] = [];
-    const on = (t: TickResult) => {
-      seen.push(t);
-      if (seen.length === n) {
-        poller.off('tick', on);
-        resolve(seen);
-      }
-    };
-    poller.on('tick', on);
-  });
+// Resolves once the fleet-status controller has polled `n` more times.
+async function nextPolls(n: number): Promise<void> {
+  const target = (await reconcileCount(manager!, 'fleet-status')) + n;
+  await pollUntil(`${n} more polls`, async () =>
+    (await reconcileCount(manager!, 'fleet-status')) >= target ? true : undefined,
+  );
 }
 
 beforeAll(async () => {
@@ -137,35 +125,18 @@ beforeAll(async () => {
       spec: { version: '0.1.0', replicas: 2, controlPlaneRef: { name: 'cp' } },
     },
   });
-  const controlPlanes = new Informer<Kube<ControlPlane>>({
+  manager = new Manager({ client: admin, logger, namespace: ns });
+  addFleetStatusController(manager, {
     client: admin,
-    type: RESOURCES.ControlPlane,
-    namespace: ns,
-    logger,
-  });
-  const dataPlanes = new Informer<Kube<DataPlane>>({
-    client: admin,
-    type: RESOURCES.DataPlane,
-    namespace: ns,
-    logger,
-  });
-  informers = [controlPlanes, dataPlanes] as unknown as Informer<KubeObject>[];
-  controller = new FleetStatusController({
-    client: admin,
-    controlPlanes,
-    dataPlanes,
-    log: logger,
+    dataPlanes: manager.informer<Kube<DataPlane>>(RESOURCES.DataPlane),
     intervals: { fastMs: 100, slowMs: 250 },
     allowAdminUrlOverride: true,
   });
-  for (const i of informers) i.start();
-  await Promise.all(informers.map((i) => i.waitForSync()));
-  controller.start();
+  await manager.start();
 }, 120_000);
 
 afterAll(async () => {
-  await controller?.stop();
-  await Promise.all(informers.map((i) => i.stop()));
+  await manager?.stop();
   await stopAllNodes();
   removeWorkspaces();
   await admin?.close();
@@ -210,21 +181,18 @@ describe('fleet status from the control plane', () => {
   }, 60_000);
 
   it('writes no status while nothing changes', async () => {
-    // Let the poller reach its steady (slow) interval, then watch several polls.
-    await pollUntil('a steady poll', async () => ((await nextTicks(1))[0]!.busy ? undefined : true));
-    const before = await Promise.all([
-      dataPlane(),
-      admin.request<KubeObject>({ method: 'GET', path: cpPath() }),
-    ]);
-    const ticks = await nextTicks(5);
-    const after = await Promise.all([
-      dataPlane(),
-      admin.request<KubeObject>({ method: 'GET', path: cpPath() }),
-    ]);
-    expect(ticks.every((t) => t.reachable && t.writes === 0)).toBe(true);
-    expect(after.map((o) => o.metadata!.resourceVersion)).toEqual(
-      before.map((o) => o.metadata!.resourceVersion),
-    );
+    // Two polls in a row with the same resourceVersions: steady. Then several more must not write.
+    const versions = async () =>
+      (await Promise.all([dataPlane(), admin.request<KubeObject>({ method: 'GET', path: cpPath() })])).map(
+        (o) => o.metadata!.resourceVersion,
+      );
+    const before = await pollUntil('a steady fleet', async () => {
+      const v = await versions();
+      await nextPolls(2);
+      return JSON.stringify(await versions()) === JSON.stringify(v) ? v : undefined;
+    });
+    await nextPolls(5);
+    expect(await versions()).toEqual(before);
   }, 30_000);
 
   it('a DP lacking a configured plugin: Synced False and Compatible False naming it, both True after', async () => {

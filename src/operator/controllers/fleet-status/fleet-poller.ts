@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Kube, KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { LABELS } from '../../../shared/contract.js';
@@ -57,63 +56,19 @@ type List<T> = { items: T[] };
 
 /**
  * Polls one ControlPlane's Admin API and writes the fleet status of the DataPlanes that reference it
- * (and the ControlPlane's configHash). Events: `tick` (TickResult) after each poll.
+ * (and the ControlPlane's configHash), one tick() per reconcile; it remembers what makes the next interval.
  */
-export class FleetPoller extends EventEmitter {
+export class FleetPoller {
   private readonly d: FleetPollerDeps;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private fingerprint = '';
   private unreachableDelay = 0;
 
   constructor(deps: FleetPollerDeps) {
-    super();
     this.d = deps;
   }
 
-  /** Starts polling now. */
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  /** Polls again soon (a DataPlane or the ControlPlane changed). */
-  poke(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
-  /** Stops polling; waits for a poll in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.loop().finally(() => (this.running = undefined));
-    }, ms);
-  }
-
-  private async loop(): Promise<void> {
-    let next = this.d.intervals.fastMs;
-    try {
-      const result = await this.tick();
-      if (result.gone) return;
-      next = this.nextDelay(result);
-      this.emit('tick', result);
-    } catch (err) {
-      // Kubernetes API trouble: log and retry soon; the poller never dies of it.
-      this.d.log.warn({ err: errorMessage(err) }, 'fleet status poll failed');
-      this.emit('error-tick', err);
-    }
-    if (!this.stopped) this.schedule(next);
-  }
-
-  private nextDelay(r: TickResult): number {
+  /** The wait before the next poll after `r`: fast while busy, slow when steady, backing off while unreachable. */
+  nextDelay(r: TickResult): number {
     const { fastMs, slowMs } = this.d.intervals;
     if (!r.reachable) {
       this.unreachableDelay = Math.min(slowMs, this.unreachableDelay ? this.unreachableDelay * 2 : fastMs);
