@@ -158,11 +158,14 @@ describe('fleet status from the control plane', () => {
     expect(s.counts).toEqual({ connected: 2, synced: 2, incompatible: 0, total: 2 });
     expect(cond(s, 'Synced')!.message).toBe("2/2 data planes run the control plane's current config hash");
     expect(cond(s, 'Compatible')).toMatchObject({ status: 'True', reason: 'AllCompatible' });
-    const cpObj = await admin.request<{ status?: { configHash?: string; dataPlanes?: number } }>({
-      method: 'GET',
-      path: cpPath(),
+    // The same poll writes the ControlPlane right after the DataPlanes.
+    await pollUntil('the CP status with the hash and 2 data planes', async () => {
+      const o = await admin.request<{ status?: { configHash?: string; dataPlanes?: number } }>({
+        method: 'GET',
+        path: cpPath(),
+      });
+      return o.status?.configHash === hash && o.status.dataPlanes === 2 ? true : undefined;
     });
-    expect(cpObj.status).toMatchObject({ configHash: hash, dataPlanes: 2 });
 
     const out = await kubectl(env, ['get', 'dataplanes', '-n', ns]);
     expect(out.code).toBe(0);
