@@ -10,7 +10,6 @@ import type { PostgresStore } from '../control-plane/store/postgres/postgres-sto
 import { DbError } from '../errors.js';
 import { errorMessage } from '../../shared/errors.js';
 import { startClusterListener } from '../control-plane/sync/cluster-listener.js';
-import type { ConfigSource } from '../control-plane/sync/config-source.js';
 import { startControlPlane } from '../control-plane/start-control-plane.js';
 import { systemClock } from '../protocol/clock.js';
 import type { RunningNode } from '../start-node.js';
@@ -20,7 +19,8 @@ import { createTelemetryAggregator } from '../control-plane/telemetry/telemetry-
 import { startTelemetryListener } from '../control-plane/telemetry/telemetry-listener.js';
 import { registerTelemetryMetrics } from '../control-plane/telemetry/telemetry-metrics.js';
 import { telemetryRoutes } from '../control-plane/telemetry/telemetry-routes.js';
-import { exportForDataPlanes, type ExportedConfig } from './config-export.js';
+import { exportForDataPlanes } from './config-export.js';
+import { createStoreSources } from '../control-plane/sync/v2/delta-source.js';
 import { loadedPlugins } from './plugin-inventory.js';
 import { listenerAddresses } from './listener-addresses.js';
 
@@ -90,25 +90,18 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     await cp.close();
     throw err;
   }
-  // The export is hashed once per config version, however many pushes or DPs ask for it.
-  let exported: ExportedConfig | null = null;
-  const source: ConfigSource = {
-    snapshot: async () => {
-      const snapshot = await snapshotOrLastKnown(cp.store);
-      if (exported === null || exported.version !== snapshot.version)
-        exported = exportForDataPlanes(snapshot);
-      return { config: exported.config, hashes: exported.hashes };
-    },
-    onChange: (listener) => cp.store.onChange(() => listener()),
-  };
+  // One export per config version, hashed once, serves v1 (full snapshots) and v2 (deltas) DPs alike,
+  // so both report the same config hash.
+  const sources = createStoreSources(cp.store, exportForDataPlanes, () => snapshotOrLastKnown(cp.store));
   currentExport = async () => {
-    const { hashes } = await source.snapshot();
-    return { configHash: hashes.config, version: exported?.version ?? 0 };
+    const { version, hashes } = await sources.delta.current();
+    return { configHash: hashes.config, version };
   };
   const cluster = await startClusterListener({
     listen: conf.cluster_listen,
     tls,
-    source,
+    source: sources.v1,
+    v2: { source: sources.delta },
     dataPlanes,
     metrics,
     logger: logger.child({ subsystem: 'clustering' }),

@@ -183,7 +183,7 @@ export function createDataPlaneEngine(opts: DataPlaneEngineOptions): DataPlaneEn
           opts.logger.warn({ err: errorMessage(err) }, 'disposing the previous plugin index failed');
         }
       }
-      opts.logger.info({ hash: next.hash, routes: next.router.size }, 'configuration applied');
+      opts.logger.info({ config_hash: next.hash, routes: next.router.size }, 'configuration applied');
       for (const l of listeners) {
         try {
           l(next);
