@@ -55,6 +55,8 @@ export interface PickContext {
   path: string;
   query: string;
   consumerId: string | null;
+  /** Named captures of the matched route's regex path (hash_on = uri_capture). */
+  uriCaptures?: Readonly<Record<string, string>> | null;
   /** Peers that failed earlier in this request; a balancer should avoid them when it can. */
   tried: readonly Peer[];
   /** Output of pick (hash_on = cookie): a Set-Cookie value the proxy adds to the response. */

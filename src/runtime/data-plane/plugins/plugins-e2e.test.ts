@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { startTestDataPlane, type TestDataPlane } from './test-data-plane.js';
 
 interface Seen {
+  method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
@@ -25,7 +26,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
       res.end(JSON.stringify({ hello: 'world', secret: 's' }));
     });
@@ -39,6 +45,7 @@ beforeAll(async () => {
     routes: [
       { id: 'r-auth', name: 'auth', paths: ['/auth'], service: { id: 's1' } },
       { id: 'r-open', name: 'open', paths: ['/open'], service: { id: 's1' } },
+      { id: 'r-items', name: 'items', paths: ['~/items/(?<item>[a-z0-9]+)$'], service: { id: 's1' } },
     ],
     consumers: [{ id: 'c1', username: 'alice' }],
     keyauth_credentials: [{ id: 'k1', key: 'alice-key', consumer: { id: 'c1' } }],
@@ -69,6 +76,18 @@ beforeAll(async () => {
         config: { remove: { json: ['secret'] } },
       },
       { id: 'p-cid', name: 'correlation-id', config: { echo_downstream: true } },
+      {
+        id: 'p-items',
+        name: 'request-transformer',
+        route: { id: 'r-items' },
+        config: { http_method: 'PUT', add: { headers: ['x-item:$(uri_captures.item)'] } },
+      },
+      {
+        id: 'p-prom',
+        name: 'prometheus',
+        route: { id: 'r-items' },
+        config: { bandwidth_metrics: true, status_code_metrics: true },
+      },
     ],
   });
   expect(applied.applied).toBe(true);
@@ -133,5 +152,18 @@ describe('bundled plugins through the proxy', () => {
     expect(JSON.parse(r.text)).toEqual({ hello: 'world' });
     expect(r.headers['access-control-allow-origin']).toBe('https://app.test');
     expect(r.headers['x-upstream']).toBe('yes');
+  });
+
+  it('hands the proxy a changed method and the route regex captures, and serves the prometheus plugin metrics', async () => {
+    const before = seen.length;
+    const r = await request(`${proxy}/items/abc42`, { method: 'POST', body: 'twelve bytes' });
+    await r.body.text();
+    expect(r.statusCode).toBe(200);
+    const upstreamSaw = seen[before]!;
+    expect(upstreamSaw.method).toBe('PUT');
+    expect(upstreamSaw.headers['x-item']).toBe('abc42');
+    const metrics = await (await request(`${dp.statusUrl}/metrics`)).body.text();
+    expect(metrics).toMatch(/kong_http_requests_total\{[^}]*route="items"[^}]*\} 1/);
+    expect(metrics).toMatch(/kong_bandwidth_bytes\{[^}]*direction="ingress"[^}]*\} 12/);
   });
 });

@@ -46,6 +46,7 @@ class FrameworkSession implements PluginSession {
   access(match: MatchResult): ShortCircuit | null | Promise<ShortCircuit | null> {
     this.ctx.route = match.route as RequestContext['route'];
     this.ctx.service = match.service as RequestContext['service'];
+    this.ctx.uriCaptures = match.captures;
     const r = runPhase(this.index, 'access', this.ctx);
     return r === undefined ? shortCircuitOf(this.ctx) : r.then(() => shortCircuitOf(this.ctx));
   }
@@ -64,6 +65,7 @@ class FrameworkSession implements PluginSession {
     const body = up.body ?? this.buffered;
     const headers = this.ctx.request.headers;
     const edit: UpstreamRequestEdit = { headers, hostSet: headers.host !== this.originalHost };
+    if (up.method !== null) edit.method = up.method;
     if (up.path !== null) edit.path = up.path;
     if (up.query !== null) edit.query = up.query;
     if (body !== null) edit.body = body;
@@ -104,6 +106,7 @@ class FrameworkSession implements PluginSession {
       t.upstreamStart = t.end - summary.latencyMs;
     this.ctx.upstreamTarget = summary.peer;
     this.ctx.bytesOut = summary.bytesSent;
+    this.ctx.bytesIn = summary.bytesReceived;
     if (this.ctx.response === null)
       this.ctx.response = { status: summary.status, headers: {}, body: null, source: 'error' };
     const r = runPhase(this.index, 'log', this.ctx);

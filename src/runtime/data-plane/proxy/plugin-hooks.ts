@@ -24,6 +24,8 @@ export interface UpstreamRequestEdit {
   headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** A plugin replaced the Host header: it then decides Host for every attempt. */
   hostSet?: boolean;
+  /** A replacement method (request-transformer's http_method). */
+  method?: string;
   path?: string;
   /** Query string without the leading `?`. */
   query?: string;
@@ -39,6 +41,8 @@ export interface ExchangeSummary {
   proxyLatencyMs: number | null;
   peer: string | null;
   bytesSent: number;
+  /** Request bytes read from the client: headers are not counted, the body is (Kong: ingress). */
+  bytesReceived: number;
 }
 
 type Awaitable<T> = T | Promise<T>;

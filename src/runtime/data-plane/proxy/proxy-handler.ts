@@ -39,6 +39,15 @@ export interface ProxyHandlerDeps {
 }
 
 /** Splits the request target into path and query (`?…` kept); absolute-form targets lose the origin. */
+/**
+ * Request body bytes for the log phase (Prometheus ingress bandwidth): the declared Content-Length;
+ * a chunked body counts 0, since counting it would mean wrapping every streamed body on the hot path.
+ */
+function requestBodyLength(req: IncomingMessage): number {
+  const n = Number(req.headers['content-length']);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 export function splitTarget(url: string): { path: string; query: string } {
   let u = url;
   if (u.charCodeAt(0) !== 47) {
@@ -234,6 +243,7 @@ export function createProxyHandler(
     let target = match.upstreamPath + p.query;
     let body: Buffer | Readable | null = null;
     const edit = session?.upstreamEdit() ?? null;
+    const method = edit?.method ?? req.method ?? 'GET';
     let upstreamHost = preserveHost ? p.host : plan.directPeer.host;
     if (edit !== null) {
       // A plugin that sets Host decides it for every attempt.
@@ -263,13 +273,13 @@ export function createProxyHandler(
     if (body === null && hasBody(req)) {
       if (p.length >= 0 && p.length <= BUFFERED_BODY_LIMIT) {
         readBody(req, p.length)
-          .then((b) => exchange(p, match, plan, headers, target, preserveHost, b))
+          .then((b) => exchange(p, match, plan, headers, method, target, preserveHost, b))
           .catch((err: unknown) => fail(req, p.res, err));
         return;
       }
       body = limitedBodyStream(req, options.maxBodySize, plan.writeTimeout);
     }
-    exchange(p, match, plan, headers, target, preserveHost, body);
+    exchange(p, match, plan, headers, method, target, preserveHost, body);
   }
 
   function exchange(
@@ -277,6 +287,7 @@ export function createProxyHandler(
     match: MatchResult,
     plan: ServicePlan,
     headers: string[],
+    method: string,
     target: string,
     preserveHost: boolean,
     body: Buffer | Readable | null,
@@ -295,10 +306,11 @@ export function createProxyHandler(
         path: p.path,
         query: p.query,
         consumerId: session?.consumerId?.() ?? null,
+        uriCaptures: match.captures?.named ?? null,
         tried: [],
       },
       pools,
-      method: req.method ?? 'GET',
+      method,
       target,
       headers,
       hostIndex: valueIndex(headers, 'host'),
@@ -325,6 +337,7 @@ export function createProxyHandler(
           proxyLatencyMs: null,
           peer: peer === null ? null : `${peer.host}:${peer.port}`,
           bytesSent: res.socket?.bytesWritten ?? 0,
+          bytesReceived: requestBodyLength(req),
         });
       },
     }).start();
@@ -349,6 +362,7 @@ export function createProxyHandler(
       proxyLatencyMs: null,
       peer: null,
       bytesSent: 0,
+      bytesReceived: requestBodyLength(res.req),
     });
   }
 

@@ -7,6 +7,7 @@ import type { ListenAddress } from '../../config/conf/types.js';
 import type { DataPlaneEngine } from '../engine/create-data-plane-engine.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { answerUpstreams, type JsonAnswer } from './upstream-endpoints.js';
+import { prometheusRegistry, setUpstreamHealthProvider } from '../plugins/prometheus/metrics.js';
 
 /** Inputs of the status listener. */
 export interface StatusServerInput {
@@ -57,6 +58,13 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
   const { engine, metrics, logger } = input;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hybridgate_' });
+  // kong_upstream_target_health reads the balancers in service at scrape time.
+  setUpstreamHealthProvider(() =>
+    [...(engine.current()?.balancers ?? new Map())].map(([upstream, balancer]) => ({
+      upstream,
+      targets: balancer.health?.() ?? [],
+    })),
+  );
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://status');
@@ -93,9 +101,11 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
       );
     }
     if (path === '/metrics') {
+      // The prometheus plugin's families (kong_http_requests_total, latencies, bandwidth, target
+      // health) follow the node's own; in worker mode they are counted inside the workers.
       const text =
         input.workers === undefined
-          ? metrics.render(state) + (await registry.metrics())
+          ? metrics.render(state) + (await registry.metrics()) + (await prometheusRegistry.metrics())
           : metrics.render(state, { requests: false }) +
             (await input.workers.metrics()) +
             (await registry.metrics());
@@ -150,6 +160,7 @@ export async function startStatusServer(input: StatusServerInput): Promise<Statu
     async close() {
       await closeAll();
       registry.clear();
+      setUpstreamHealthProvider(null);
     },
   };
 }
