@@ -4,6 +4,7 @@
  * `../balancer` and `../plugins` (another area); these interfaces are what the proxy needs from them,
  * so either side can change its internals without touching the other.
  */
+import type { ConfigHashes } from '../../config/hash.js';
 import type tls from 'node:tls';
 import type { Router } from '../router/router.js';
 import type { RouterRoute, RouterService } from '../router/types.js';
@@ -28,16 +29,8 @@ export interface DataPlaneConfig {
   [family: string]: unknown;
 }
 
-/** Kong's config hash and its sub-hashes (32 hex chars each). */
-export interface ConfigHashes {
-  config: string;
-  routes: string;
-  services: string;
-  plugins: string;
-  upstreams: string;
-  targets: string;
-  rest: string;
-}
+/** Kong's config hash and its sub-hashes (32 hex chars each); defined with the hash function. */
+export type { ConfigHashes };
 
 /** One address the proxy can connect to. `id` is the target entity's id when it comes from one. */
 export interface Peer {
