@@ -56,6 +56,9 @@ demo: build ## a control plane and two data planes on this machine, a sample con
 bench: build ## run the benchmarks (not tests): proxy throughput against nginx, propagation to data planes
 	@for b in bench/*.mjs; do echo "==> $$b"; node $$b || exit 1; done
 
+run: build ## run the operator against the current kubeconfig (install the CRDs first: kubectl apply -f crds/)
+	node bin/hybridgate.js operator
+
 image: ## build the container image (needs a Docker engine)
 	docker build -t hybridgate/hybridgate:$$(node -p "require('./package.json').version") .
 
