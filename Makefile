@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench image helm-lint clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench run image helm-lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
