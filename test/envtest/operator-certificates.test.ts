@@ -368,7 +368,8 @@ describe('leader election and RBAC', () => {
     expect(await can('patch', 'deployments.apps')).toBe('yes');
     expect(await can('patch', 'hybridclusters.hybridgate.dev')).toBe('no');
     expect(await can('delete', 'secrets')).toBe('no');
-    expect(await can('list', 'pods')).toBe('no');
+    expect(await can('list', 'pods')).toBe('yes');
+    expect(await can('delete', 'pods')).toBe('no');
     expect(await can('update', 'deployments.apps')).toBe('no');
     expect(await can('create', 'clusterroles.rbac.authorization.k8s.io')).toBe('no');
   });

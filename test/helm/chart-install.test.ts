@@ -191,7 +191,8 @@ describe('helm install, upgrade, uninstall (all namespaces)', () => {
     expect(await canI(SA, 'delete', 'secrets')).toBe(false);
     expect(await canI(SA, 'patch', 'hybridclusters.hybridgate.dev')).toBe(false);
     expect(await canI(SA, 'update', 'leases.coordination.k8s.io', 'default')).toBe(false);
-    expect(await canI(SA, 'list', 'pods')).toBe(false);
+    expect(await canI(SA, 'list', 'pods')).toBe(true);
+    expect(await canI(SA, 'delete', 'pods')).toBe(false);
   });
 
   it('the operator, running as the chart ServiceAccount, reconciles the sample the NOTES point to', async () => {

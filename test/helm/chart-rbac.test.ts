@@ -57,12 +57,14 @@ describe('chart RBAC equals config/rbac', () => {
     expect(permissions(role.rules)).toEqual(permissions(await configRules('leader_election_role.yaml')));
   });
 
-  it('grants no wildcard, no update on owned kinds and nothing on namespaces or nodes', async () => {
+  it('grants no wildcard, no update on owned kinds, nothing on namespaces or nodes, pods read-only', async () => {
     const rules = (await helm.template()).get<{ rules: Rule[] }>('ClusterRole').rules;
     const perms = permissions(rules);
     expect(perms.filter((p) => p.includes('*'))).toEqual([]);
     // Writes are server-side apply (patch); update only on the finalizers subresources.
     expect(perms.filter((p) => p.endsWith(': update') && !p.includes('/finalizers'))).toEqual([]);
-    expect(perms.filter((p) => /\/(namespaces|nodes|pods)(\/|:)/.test(p))).toEqual([]);
+    expect(perms.filter((p) => /\/(namespaces|nodes)(\/|:)/.test(p))).toEqual([]);
+    // Pods are read for fleet status (a DP whose pod is gone leaves the status); never written.
+    expect(perms.filter((p) => /\/pods(\/|:)/.test(p) && !/: (get|list|watch)$/.test(p))).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ interface OperatorFlags {
   healthAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
+  fleetStatus: boolean;
   caPropagationDelay: number;
   logLevel: LevelWithSilent;
 }
@@ -69,6 +70,10 @@ export function operatorCommand(ctx: CliContext): Command {
       seconds,
       120_000,
     )
+    .option(
+      '--no-fleet-status',
+      "don't read /clustering/data-planes from control planes into DataPlane status",
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: OperatorFlags) => {
       const logger = createLogger({ component: 'operator', level: flags.logLevel, destination: ctx.stderr });
@@ -93,6 +98,7 @@ export function operatorCommand(ctx: CliContext): Command {
         health,
         leaderElection: flags.leaderElect ? { namespace: leNamespace! } : undefined,
         caPropagationDelayMs: flags.caPropagationDelay,
+        ...(flags.fleetStatus ? { fleetStatus: {} } : {}),
         logger,
       });
       const stopped = new Promise<string>((resolve) => {
