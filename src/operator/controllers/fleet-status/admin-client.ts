@@ -1,5 +1,9 @@
-import { errorMessage } from '../../../shared/errors.js';
-import { OperatorError } from '../../errors.js';
+import {
+  AdminApiError,
+  adminCallFailed,
+  adminTransport,
+  type AdminEndpoint,
+} from '../../admin-api/admin-request.js';
 import type { DataPlaneRow } from '../../status/fleet-status.js';
 
 /** The Admin API calls the fleet poller makes on one control plane. */
@@ -12,8 +16,7 @@ export interface FleetAdminClient {
   forget(id: string): Promise<void>;
 }
 
-/** The Admin API answered badly or could not be reached; `context` names the URL and what was wrong. */
-export class AdminApiError extends OperatorError {}
+export { AdminApiError };
 
 // A page loop that never ends (a `next` pointing back) is cut here: 1000 pages of up to 1000 rows.
 const MAX_PAGES = 1000;
@@ -40,58 +43,21 @@ function checkRow(v: unknown, url: string, index: number): DataPlaneRow {
 }
 
 /**
- * An Admin API client over fetch. `baseUrl` is the Admin API Service's URL (or the test-only
- * override); every call is bounded by `timeoutMs` so an unreachable CP cannot stall the poller.
+ * The fleet poller's Admin API client. `endpoint` is the Admin API Service's URL (or the test-only
+ * override) with the token and CA when the operator protects that Admin API; every call is bounded
+ * by `timeoutMs` so an unreachable CP cannot stall the poller.
  */
 export function fleetAdminClient(
-  baseUrl: string,
+  endpoint: string | AdminEndpoint,
   opts: { timeoutMs?: number; pageSize?: number; maxPages?: number } = {},
-): FleetAdminClient {
-  const base = baseUrl.replace(/\/+$/, '');
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  const call = async (method: 'GET' | 'DELETE', path: string): Promise<{ status: number; body: unknown }> => {
-    const url = `${base}${path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { accept: 'application/json' },
-      });
-    } catch (err) {
-      throw new AdminApiError(
-        'ADMIN_API_UNREACHABLE',
-        `${method} ${url}: ${errorMessage(err)}`,
-        { url, method },
-        { cause: err },
-      );
-    }
-    const text = await res.text();
-    let body: unknown = null;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new AdminApiError(
-          'ADMIN_API_BAD_RESPONSE',
-          `${method} ${url}: answered ${res.status} with a body that is not JSON`,
-          {
-            url,
-            status: res.status,
-          },
-        );
-      }
-    }
-    return { status: res.status, body };
-  };
-  const failed = (method: string, path: string, status: number, body: unknown): AdminApiError => {
-    const message = isObject(body) && typeof body['message'] === 'string' ? body['message'] : 'no message';
-    return new AdminApiError('ADMIN_API_ERROR', `${method} ${base}${path}: answered ${status}: ${message}`, {
-      url: `${base}${path}`,
-      status,
-    });
-  };
+): FleetAdminClient & { close(): Promise<void> } {
+  const transport = adminTransport(typeof endpoint === 'string' ? { url: endpoint } : endpoint, opts);
+  const { base } = transport;
+  const call = (method: 'GET' | 'DELETE', path: string) => transport.request(method, path);
+  const failed = (method: string, path: string, status: number, body: unknown): AdminApiError =>
+    adminCallFailed(base, method, path, { status, body });
   return {
+    close: () => transport.close(),
     async dataPlanes() {
       const rows: DataPlaneRow[] = [];
       let path: string | null = `/clustering/data-planes?size=${opts.pageSize ?? 1000}`;
