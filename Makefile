@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench run image helm-lint clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench run image helm-lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,10 @@ helm-lint: ## lint the Helm chart
 	@echo "==> linting the Helm chart (helm lint --strict charts/hybridgate; CRDs in sync with crds/)"
 	@hack/sync-chart-crds.sh --check
 	@$$(hack/install-test-binaries.sh --print-dir)/helm lint --strict charts/hybridgate
+
+docs: build ## regenerate docs/configuration.md and docs/crds.md from the code and crds/
+	@echo "==> writing the configuration and CRD references (tests fail when they are stale)"
+	@node hack/generate-docs.mjs
 
 clean: ## remove build outputs
 	rm -rf dist coverage
