@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { configHashes, EMPTY_CONFIG_HASH, hashValue, luaNumber } from './hash.js';
+import {
+  configHashes,
+  EMPTY_CONFIG_HASH,
+  EntityTextCache,
+  hashValue,
+  luaNumber,
+  updateConfigHashes,
+} from './hash.js';
 
 // Expected values were computed outside this code from the algorithm's definition: the canonical
 // string written out by hand, then `printf '%s' '<string>' | md5sum` (or python's hashlib for the
@@ -75,6 +82,48 @@ describe('config hash', () => {
     const rest = configHashes({ ...base, consumers: [{ id: 'c', username: 'y' }] });
     expect(rest.rest).not.toBe(before.rest);
     expect(rest.routes).toBe(before.routes);
+  });
+
+  it('updateConfigHashes re-hashes only the changed keys and gives the bytes configHashes gives', () => {
+    const base = {
+      _format_version: '3.0',
+      services: [{ id: 's', host: 'h' }],
+      routes: [{ id: 'r', paths: ['/a'] }],
+      consumers: [{ id: 'c', username: 'x' }],
+    };
+    const h0 = configHashes(base);
+    // Still the hand-computed vector through the shared combiner.
+    expect(configHashes({ routes: [{ id: 'a', paths: ['/x'] }] }).config).toBe('2e5569061ad5217c5f9c2873b874daa0');
+    const routes = { ...base, routes: [{ id: 'r', paths: ['/b'] }] };
+    expect(updateConfigHashes(h0, routes, ['routes'])).toEqual(configHashes(routes));
+    const { consumers: _dropped, ...noConsumers } = base;
+    expect(updateConfigHashes(h0, noConsumers, ['consumers'])).toEqual(configHashes(noConsumers));
+    const { routes: _gone, ...noRoutes } = base;
+    expect(updateConfigHashes(h0, noRoutes, ['routes']).routes).toBe(EMPTY_CONFIG_HASH);
+    expect(updateConfigHashes(h0, base, [])).toEqual(h0);
+    // What it was not told about it does not see: the caller owns the list of changed keys.
+    expect(updateConfigHashes(h0, routes, ['services']).config).toBe(h0.config);
+  });
+
+  it('an EntityTextCache gives the same bytes, across collapse points and non-ASCII text', () => {
+    const cache = new EntityTextCache();
+    const routes = Array.from({ length: 4000 }, (_, i) => ({
+      id: `r${String(i).padStart(5, '0')}`,
+      name: i % 7 === 0 ? `rüte-${i}-€` : `route-${i}`,
+      paths: [`/p/${i}`, '/x'],
+      regex_priority: i / 3,
+      service: { id: 's' },
+      tags: null,
+    }));
+    const config = { _format_version: '3.0', routes, consumers: routes.map((r) => ({ ...r, id: `c${r.id}` })) };
+    const plain = configHashes(config);
+    expect(configHashes(config, cache)).toEqual(plain);
+    // Warm cache: texts reused, collapse points still where Kong puts them (over 1 MB per section).
+    expect(configHashes(config, cache)).toEqual(plain);
+    const a = 'a'.repeat(600000);
+    expect(hashValue([{ a }, { a }, { a }], cache)).toBe(hashValue([{ a }, { a }, { a }]));
+    const changed = { ...config, routes: [...routes.slice(1), { ...routes[0]!, id: 'z' }] };
+    expect(updateConfigHashes(plain, changed, ['routes'], cache)).toEqual(configHashes(changed));
   });
 
   it('hashes 100,000 entities quickly (timing printed, not asserted)', () => {
