@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { stringify } from 'yaml';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse, stringify } from 'yaml';
 import {
   exportDeclarative,
   parseDeclarative,
@@ -10,7 +10,17 @@ import { configHashes } from '../../config/hash.js';
 import { DbError } from '../../errors.js';
 import { errorMessage, HybridgateError } from '../../../shared/errors.js';
 import type { Store, StoreConfig } from '../store/store.js';
+import { AdminBodyError, invalidOptions } from './admin-errors.js';
 import type { EntityModel } from './entity-model.js';
+import {
+  checkSelectedReplace,
+  previewSelectedReplace,
+  selectTagged,
+  summariseChanges,
+} from './selected-config.js';
+
+// Kong's tag rule: printable ASCII except `,` and `/`, plus any UTF-8 above 0x7F.
+const TAG_RE = /^[\x21-\x2b\x2d-\x2e\x30-\x7e\u0080-\u{10ffff}]+$/u;
 
 /** What the /config routes need. */
 export interface ConfigRoutesDeps {
@@ -87,18 +97,28 @@ function parseText(text: string, opts: { enabledPlugins: readonly string[] }): D
   }
 }
 
+/** A posted configuration: validated, and the document as written (for error paths). */
+interface Posted {
+  config: DeclarativeConfig;
+  /** The document before normalisation; parsed again from text only when an error needs its paths. */
+  raw: () => unknown;
+}
+
 /**
  * The posted configuration, in any of the shapes Kong's `POST /config` takes: `{ "config": "<yaml or
  * json text>" }` (JSON or form), `{ "config": { ...declarative... } }`, the declarative object itself,
  * or a raw YAML body. Always validated as a whole by the declarative loader.
  */
-function readPostedConfig(body: unknown, enabledPlugins: readonly string[]): DeclarativeConfig {
+function readPostedConfig(body: unknown, enabledPlugins: readonly string[]): Posted {
   const opts = { enabledPlugins };
-  if (typeof body === 'string') return parseText(body, opts);
+  // Only called after the text parsed once, so parsing it again cannot fail.
+  const fromText = (text: string) => () => parse(text) as unknown;
+  if (typeof body === 'string') return { config: parseText(body, opts), raw: fromText(body) };
   if (isPlainObject(body)) {
-    if (typeof body.config === 'string') return parseText(body.config, opts);
-    if (isPlainObject(body.config)) return validateDeclarativeConfig(body.config, opts);
-    if ('_format_version' in body) return validateDeclarativeConfig(body, opts);
+    const inner = body.config;
+    if (typeof inner === 'string') return { config: parseText(inner, opts), raw: fromText(inner) };
+    if (isPlainObject(inner)) return { config: validateDeclarativeConfig(inner, opts), raw: () => inner };
+    if ('_format_version' in body) return { config: validateDeclarativeConfig(body, opts), raw: () => body };
   }
   throw new DbError(
     'DECLARATIVE_CONFIG',
@@ -109,31 +129,84 @@ function readPostedConfig(body: unknown, enabledPlugins: readonly string[]): Dec
 
 /**
  * `GET /config`: everything in the store as one declarative document (JSON, or YAML with
- * `?format=yaml` / `Accept: application/yaml`). `POST /config`: replaces everything atomically with a
- * validated declarative document (201 with the flat entities); an invalid one is Kong's code 14 and
- * changes nothing; `?check_hash=1` answers 304 when the posted config hashes like the current one.
+ * `?format=yaml` / `Accept: application/yaml`); `?select_tags=<tag>` exports only the entities carrying
+ * the tag. `POST /config`: replaces everything atomically with a validated declarative document (201
+ * with the flat entities); an invalid one is Kong's code 14 and changes nothing; `?check_hash=1`
+ * answers 304 when the posted config hashes like the current one. `?select_tags=<tag>` replaces only
+ * the tagged entities and `?dry_run=1` reports what would change (ours: docs/admin-api-extensions.md).
  */
 export function registerConfigRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void {
   const { store, model } = deps;
 
   app.get('/config', async (req, reply) => {
+    const tag = selectTagOf(queryOf(req));
     const { config } = await store.snapshot();
-    const exported = exportDeclarative(config);
+    const exported = exportDeclarative(tag === undefined ? config : selectTagged(config, tag));
     if (wantsYaml(req)) return reply.type('application/yaml; charset=utf-8').send(stringify(exported));
     return reply.send(exported);
   });
 
   app.post('/config', async (req, reply) => {
-    const config = readPostedConfig(req.body, model.enabledPlugins);
-    const checkHash = (req.query as Record<string, unknown> | undefined)?.check_hash;
-    if (checkHash === '1' || checkHash === 'true') {
+    const query = queryOf(req);
+    const tag = selectTagOf(query);
+    const dryRun = flag(query, 'dry_run');
+    const posted = readPostedConfig(req.body, model.enabledPlugins);
+    if (tag !== undefined) return postSelected(store, posted, tag, dryRun, reply);
+    if (dryRun) {
       const current = await store.snapshot();
-      if (contentHash(exportDeclarative(current.config)) === contentHash(config)) {
+      const summary = previewSelectedReplace(posted.config, current.config, null);
+      return reply.code(200).send({ dry_run: true, version: current.version, ...summary });
+    }
+    if (flag(query, 'check_hash')) {
+      const current = await store.snapshot();
+      if (contentHash(exportDeclarative(current.config)) === contentHash(posted.config)) {
         return reply.code(304).send();
       }
     }
-    await store.replaceAll(config as StoreConfig);
+    await store.replaceAll(posted.config as StoreConfig);
     const { config: stored } = await store.snapshot();
     return reply.code(201).send(exportDeclarative(stored));
   });
+}
+
+async function postSelected(store: Store, posted: Posted, tag: string, dryRun: boolean, reply: FastifyReply) {
+  const current = await store.snapshot();
+  checkSelectedReplace(posted.config, posted.raw(), current.config, tag);
+  if (dryRun) {
+    const summary = previewSelectedReplace(posted.config, current.config, tag);
+    return reply.code(200).send({ select_tags: tag, dry_run: true, version: current.version, ...summary });
+  }
+  // The store checks its rules again inside the write, so a concurrent write cannot slip a clash in.
+  const { version, changes } = await store.replaceSelected(posted.config as StoreConfig, tag);
+  const after = await store.snapshot();
+  const summary = summariseChanges(posted.config, changes);
+  return reply.code(changes.length > 0 ? 201 : 200).send({
+    select_tags: tag,
+    dry_run: false,
+    version,
+    ...summary,
+    config: exportDeclarative(selectTagged(after.config, tag)),
+  });
+}
+
+function queryOf(req: FastifyRequest): Record<string, unknown> {
+  return (req.query as Record<string, unknown> | undefined) ?? {};
+}
+
+function flag(query: Record<string, unknown>, name: string): boolean {
+  const v = query[name];
+  return v === '1' || v === 'true' || v === '';
+}
+
+/** `?select_tags=<one tag>`; Kong's tag syntax, one tag only (a set would make "managed" ambiguous). */
+function selectTagOf(query: Record<string, unknown>): string | undefined {
+  const v = query.select_tags;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !TAG_RE.test(v)) {
+    const { status, body } = invalidOptions({
+      select_tags: 'expected one tag: printable ascii (except `,` and `/`) or valid utf-8 sequences',
+    });
+    throw new AdminBodyError(status, body);
+  }
+  return v;
 }

@@ -24,10 +24,12 @@ import type {
   Store,
   StoreConfig,
   RecordTable,
+  SelectedReplace,
   StoreSnapshot,
   WriteTxn,
 } from './store.js';
 import { keepTimestamps, replaceChanges } from './replace-diff.js';
+import { assertAllTagged, writeSelected } from './replace-selected.js';
 import { databaseError } from './store-errors.js';
 import { childRelations, TxnCore, type Definitions } from './write-txn.js';
 
@@ -149,6 +151,18 @@ class LmdbStore implements Store {
       const changes = replaceChanges(previous, core.changes);
       await this.commit(overlay, changes);
       return this.currentVersion();
+    });
+  }
+
+  replaceSelected(config: StoreConfig, tag: string): Promise<SelectedReplace> {
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      assertAllTagged(config, tag, this.opts.definitions);
+      const previous = this.readAll();
+      const overlay = new Overlay(this.base, true);
+      const changes = writeSelected(this.newCore(overlay), this.families(), previous, config, tag);
+      if (changes.length > 0) await this.commit(overlay, changes);
+      return { version: this.currentVersion(), changes };
     });
   }
 

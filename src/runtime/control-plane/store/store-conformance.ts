@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DbError } from '../../errors.js';
+import { describeSelectedReplaceConformance } from './replace-selected-conformance.js';
 import type { ChangeEvent, Store } from './store.js';
 
 /**
@@ -399,4 +400,6 @@ export function describeStoreConformance(name: string, backend: ConformanceBacke
       });
     });
   });
+
+  describeSelectedReplaceConformance(name, backend);
 }

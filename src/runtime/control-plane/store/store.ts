@@ -52,6 +52,12 @@ export interface ChangeEvent {
 /** Listener of committed changes; called after the commit, never inside a transaction. */
 export type ChangeListener = (event: ChangeEvent) => void;
 
+/** What a selective replace committed: the version after it and the entities it changed. */
+export interface SelectedReplace {
+  version: number;
+  changes: Change[];
+}
+
 /** A consistent view of everything at one version (one read transaction). */
 export interface StoreSnapshot {
   version: number;
@@ -101,6 +107,12 @@ export interface Store {
   transaction<T>(fn: (tx: WriteTxn) => Promise<T>): Promise<T>;
   /** Replaces everything with `config` atomically (POST /config); returns the new version. */
   replaceAll(config: StoreConfig): Promise<number>;
+  /**
+   * Replaces only the entities carrying `tag` with `config` (whose entities must all carry it), writing
+   * every other entity back untouched, atomically (POST /config?select_tags). A replace that changes
+   * nothing commits nothing: the version stays, so data planes see no new config.
+   */
+  replaceSelected(config: StoreConfig, tag: string): Promise<SelectedReplace>;
   /** Everything at one version. */
   snapshot(): Promise<StoreSnapshot>;
   /** The current config version (0 for an empty, never written store). */

@@ -11,6 +11,7 @@ import type {
   ListOptions,
   Page,
   RecordTable,
+  SelectedReplace,
   Store,
   StoreConfig,
   StoreSnapshot,
@@ -34,6 +35,7 @@ import {
 } from './pg-reads.js';
 import { recordTable } from './pg-records.js';
 import { keepTimestamps, replaceChanges } from '../replace-diff.js';
+import { assertAllTagged, writeSelected } from '../replace-selected.js';
 import { netWrites, writeRows } from './sql-writes.js';
 
 /** Options of the PostgreSQL backend. */
@@ -169,6 +171,17 @@ class PgStore implements PostgresStore {
       return { result: undefined, overlay, changes: replaceChanges(previous, core.changes), always: true };
     });
     return version;
+  }
+
+  async replaceSelected(config: StoreConfig, tag: string): Promise<SelectedReplace> {
+    assertAllTagged(config, tag, this.opts.definitions);
+    const { result, version } = await this.write('replacing the selected configuration', async () => {
+      const previous = this.mirror.entityMap();
+      const overlay = new Overlay(this.mirror, true);
+      const changes = writeSelected(this.newCore(overlay), this.families(), previous, config, tag);
+      return { result: changes, overlay, changes };
+    });
+    return { version, changes: result };
   }
 
   /**
