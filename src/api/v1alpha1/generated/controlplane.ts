@@ -71,6 +71,35 @@ export interface ControlPlaneSpec {
   conf?: {
     [k: string]: string | undefined;
   };
+  /**
+   * Gateway configuration kept in ConfigMaps (GitOps): Kong declarative files (YAML or JSON, _format_version 3.0) whose entities all carry managedTag. The operator validates them through the control plane, then makes the entities carrying managedTag match the files exactly, leaving every other entity alone, and repairs changes made to them through the Admin API.
+   */
+  declarativeConfig?: {
+    /**
+     * ConfigMaps in the same namespace holding the files; with key unset every key of the ConfigMap is a file. The files are merged in order; an entity declared twice (same name or id) is an error naming both files.
+     *
+     * @minItems 1
+     * @maxItems 16
+     */
+    configMapRefs: {
+      /**
+       * Name of the ConfigMap.
+       */
+      name: string;
+      /**
+       * One key of the ConfigMap; every key when unset.
+       */
+      key?: string;
+    }[];
+    /**
+     * The tag that marks the entities the files own (a Kong tag without ',' or '/'). Entities without it, created through the Admin API, are never changed.
+     */
+    managedTag: string;
+    /**
+     * How often the operator compares the control plane's managed entities with the files and repairs any difference.
+     */
+    syncIntervalSeconds: number;
+  };
 }
 /**
  * The observed state of the control plane.
@@ -81,7 +110,7 @@ export interface ControlPlaneStatus {
    */
   observedGeneration?: number;
   /**
-   * Current state: Ready (pods available and serving), CertificatesReady, Progressing.
+   * Current state: Ready (pods available and serving), CertificatesReady, Progressing, ConfigurationApplied (spec.declarativeConfig applied).
    *
    * @maxItems 16
    */
@@ -104,6 +133,42 @@ export interface ControlPlaneStatus {
   dataPlanes?: number;
   endpoints?: ControlPlaneEndpoints;
   certificates?: ControlPlaneCertificates;
+  /**
+   * What the operator applied from spec.declarativeConfig.
+   */
+  declarativeConfig?: {
+    /**
+     * Hash of the managed entities as the control plane held them after the last apply (without timestamps); a different hash later means someone changed them.
+     */
+    appliedHash?: string;
+    /**
+     * When the operator last changed the control plane's configuration.
+     */
+    lastAppliedTime?: string;
+    /**
+     * The tag the applied configuration was selected by.
+     */
+    managedTag?: string;
+    /**
+     * The ConfigMaps (and their resourceVersion) the applied configuration was read from.
+     *
+     * Items: One ConfigMap read for the applied configuration.
+     */
+    observedConfigMaps?: {
+      /**
+       * Name of the ConfigMap.
+       */
+      name: string;
+      /**
+       * The ConfigMap's metadata.resourceVersion when it was read.
+       */
+      resourceVersion?: string;
+    }[];
+    /**
+     * Number of managed entities in the control plane after the last apply.
+     */
+    entities?: number;
+  };
 }
 /**
  * Where the control plane is reached inside the cluster (host:port).
