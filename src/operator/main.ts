@@ -18,6 +18,7 @@ import {
   addFleetStatusController,
   type FleetStatusOptions,
 } from './controllers/fleet-status/fleet-status-reconciler.js';
+import { parsePodLabels, type OperatorPeer } from './controllers/controlplane/network-policy.js';
 
 /** How the operator runs (the `hybridgate operator` flags map onto this). */
 export interface OperatorOptions {
@@ -38,6 +39,26 @@ export interface OperatorOptions {
   now?: () => number;
   /** Fleet status from each ControlPlane's Admin API (needs get/list/watch on pods); unset: off. */
   fleetStatus?: FleetStatusOptions;
+  /**
+   * The operator's own pods, admitted to every ControlPlane's Admin API by its NetworkPolicy. Unset:
+   * from the environment (operatorPeerFromEnv); null: none (only admin-access pods are admitted).
+   */
+  operatorPeer?: OperatorPeer | null;
+}
+
+/** The pod label selecting the operator's pods in the chart and config/manager alike. */
+export const DEFAULT_OPERATOR_POD_LABELS = 'app.kubernetes.io/component=operator';
+
+/**
+ * The operator's pods as its Deployment describes them: POD_NAMESPACE (downward API, set by the chart
+ * and config/manager) and HYBRIDGATE_OPERATOR_POD_LABELS (`k=v,...`, default
+ * `app.kubernetes.io/component=operator`). Undefined outside a cluster (no POD_NAMESPACE).
+ */
+export function operatorPeerFromEnv(env: NodeJS.ProcessEnv): OperatorPeer | undefined {
+  const namespace = env['POD_NAMESPACE'];
+  if (!namespace) return undefined;
+  const labels = env['HYBRIDGATE_OPERATOR_POD_LABELS'] || DEFAULT_OPERATOR_POD_LABELS;
+  return { namespace, podLabels: parsePodLabels(labels, 'HYBRIDGATE_OPERATOR_POD_LABELS') };
 }
 
 /** The label selector of the Secrets the operator writes (and cert-manager's, via secretTemplate). */
@@ -90,7 +111,14 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     Service: manager.informer(RESOURCES.Service),
     ServiceAccount: manager.informer(RESOURCES.ServiceAccount),
     PodDisruptionBudget: manager.informer(RESOURCES.PodDisruptionBudget),
+    NetworkPolicy: manager.informer(RESOURCES.NetworkPolicy),
   };
+  const operatorPeer =
+    opts.operatorPeer === null ? undefined : (opts.operatorPeer ?? operatorPeerFromEnv(process.env));
+  if (!operatorPeer)
+    log.warn(
+      'operator pods unknown (no POD_NAMESPACE): admin NetworkPolicies admit only pods labelled hybridgate.dev/admin-access=true',
+    );
   const events = new KubeEventRecorder(client, log, now);
   const base = { client, events, caches, now };
   const secretOwner = (kind: string) => (s: KubeObject) =>
@@ -107,7 +135,13 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
   manager.addController({
     name: 'controlplane',
     primary: RESOURCES.ControlPlane,
-    owns: [RESOURCES.StatefulSet, RESOURCES.Deployment, RESOURCES.Service, RESOURCES.ServiceAccount],
+    owns: [
+      RESOURCES.StatefulSet,
+      RESOURCES.Deployment,
+      RESOURCES.Service,
+      RESOURCES.ServiceAccount,
+      RESOURCES.NetworkPolicy,
+    ],
     watches: [
       // A DataPlane appearing or going changes the certificates its ControlPlane issues.
       {
@@ -129,6 +163,7 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
       controlPlanes,
       dataPlanes,
       caPropagationDelayMs: opts.caPropagationDelayMs ?? 120_000,
+      operatorPeer,
     }),
   });
   manager.addController({
@@ -141,6 +176,10 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     ],
     reconciler: new DataPlaneReconciler({ ...base, dataPlanes, controlPlanes }),
   });
-  if (opts.fleetStatus) addFleetStatusController(manager, { client, dataPlanes, now, ...opts.fleetStatus });
+  if (opts.fleetStatus) {
+    // The Secrets informer the controlplane controller watches already holds the admin token and CA.
+    const secrets = manager.informer(RESOURCES.Secret, OWNED_SECRETS);
+    addFleetStatusController(manager, { client, dataPlanes, secrets, events, now, ...opts.fleetStatus });
+  }
   return { manager, client };
 }

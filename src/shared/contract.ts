@@ -11,6 +11,8 @@ export const PORTS = {
   proxy: 8000,
   proxySsl: 8443,
   admin: 8001,
+  /** The Admin API over TLS (Kong's admin_listen default 8444 ssl); the only admin port the operator opens. */
+  adminSsl: 8444,
   status: 8100,
   cluster: 8005,
   clusterTelemetry: 8006,
@@ -23,6 +25,10 @@ export const ENV_PREFIXES = ['HYBRIDGATE_', 'KONG_'] as const;
 export const MOUNT_PATHS = {
   prefix: '/var/run/hybridgate',
   clusterCertificates: '/etc/hybridgate/cluster',
+  /** The Admin API's serving certificate (tls.crt, tls.key, ca.crt). */
+  adminCertificates: '/etc/hybridgate/admin-tls',
+  /** The Admin API token file (key `token` of the token Secret). */
+  adminToken: '/etc/hybridgate/admin-token',
 } as const;
 
 /** Label keys the operator puts on what it makes. */
@@ -33,6 +39,8 @@ export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   cluster: 'hybridgate.dev/cluster',
   dataPlaneGroup: 'hybridgate.dev/dataplane',
+  /** Pods carrying this label with value "true" may reach the Admin API of ControlPlanes in their namespace. */
+  adminAccess: 'hybridgate.dev/admin-access',
 } as const;
 
 /** The official image of both entry points; the operator tags it with the resource's spec.version. */

@@ -53,14 +53,24 @@ interface CaState {
   bundle: string;
 }
 
+/** Which CA a planPki run manages: the cluster CA (default) or another one (the Admin API's). */
+export interface PkiCaOptions {
+  /** The CA Secret's name; default `<cp>-ca`. */
+  caName?: string;
+  /** How the CA is named in its subject and in Events; default `cluster CA`. */
+  caTitle?: string;
+}
+
 /** Plans the pki Secrets for one reconcile. `caFromUser` (provider secret) replaces the managed CA. */
 export function planPki(
   input: CertificateInputs,
   caFromUser?: { pair: PemPair; bundle: string },
+  caOpts: PkiCaOptions = {},
 ): CertificatePlan {
   const events: PlannedEvent[] = [];
   const apply: KubeSecret[] = [];
-  const caName = `${input.controlPlane}-ca`;
+  const caName = caOpts.caName ?? `${input.controlPlane}-ca`;
+  const caTitle = caOpts.caTitle ?? 'cluster CA';
   let ca: CaState;
   let caChanged = false;
   const wait: number[] = [];
@@ -79,13 +89,13 @@ export function planPki(
     const loaded = loadCa(secretText(input.secrets.get(caName)), input.now);
     if (!loaded) {
       const pair = issueCa(
-        `${input.controlPlane} cluster CA`,
+        `${input.controlPlane} ${caTitle}`,
         input.now,
         input.durationMs * CA_VALIDITY_FACTOR,
       );
       ca = fresh(pair, input.now, input.rotateRequest ?? '');
       caChanged = true;
-      events.push({ type: 'Normal', reason: 'CAIssued', message: `issued cluster CA in Secret ${caName}` });
+      events.push({ type: 'Normal', reason: 'CAIssued', message: `issued ${caTitle} in Secret ${caName}` });
     } else ca = loaded;
   }
 
@@ -102,7 +112,7 @@ export function planPki(
       new Date(ca.signerCert.validTo).getTime() - input.now < input.durationMs * CA_RENEW_FACTOR;
     if (rotateRequested || caExpiring) {
       const next = issueCa(
-        `${input.controlPlane} cluster CA`,
+        `${input.controlPlane} ${caTitle}`,
         input.now,
         input.durationMs * CA_VALIDITY_FACTOR,
       );
@@ -222,7 +232,7 @@ export function planPki(
     reason: 'CertificatesIssued',
     message:
       ca.phase === 'stable'
-        ? `${input.leaves.length} certificate(s) issued from the cluster CA`
+        ? `${input.leaves.length} certificate(s) issued from the ${caTitle}`
         : `CA rotation in progress (phase ${ca.phase})`,
     status: {
       secretName: cpLeaf?.secretName,

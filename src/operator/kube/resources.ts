@@ -49,6 +49,7 @@ export const RESOURCES = {
   Deployment: of('apps', 'v1', 'Deployment', 'deployments'),
   StatefulSet: of('apps', 'v1', 'StatefulSet', 'statefulsets'),
   PodDisruptionBudget: of('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  NetworkPolicy: of('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies'),
   Lease: of('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   Certificate: of('cert-manager.io', 'v1', 'Certificate', 'certificates'),
   Issuer: of('cert-manager.io', 'v1', 'Issuer', 'issuers'),

@@ -26,6 +26,14 @@ export function controlPlaneNames(cp: string) {
     caSecret: `${cp}-ca`,
     /** PKI mode: the CP's server certificate. */
     cpCertSecret: `${cp}-cp-cert`,
+    /** The Admin API bearer token (key `token`), made once and mounted in the CP. */
+    adminTokenSecret: `${cp}-admin-token`,
+    /** The Admin API's serving certificate (tls.crt, tls.key, ca.crt), mounted in the CP. */
+    adminTlsSecret: `${cp}-admin-tls`,
+    /** The CA that signs the Admin API certificate (kept by the operator, never mounted). */
+    adminCaSecret: `${cp}-admin-ca`,
+    /** The NetworkPolicy that limits who reaches the Admin API port. */
+    adminNetworkPolicy: `${cp}-admin`,
   };
 }
 

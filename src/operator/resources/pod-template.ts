@@ -28,6 +28,8 @@ export interface PodTemplateInput {
   certificateSecret: string;
   ports: { name: string; containerPort: number }[];
   resources?: Record<string, unknown>;
+  /** More Secrets mounted read-only (the CP's Admin API certificate and token), in this order. */
+  secretMounts?: { name: string; secretName: string; mountPath: string }[];
   /** Mount the lmdb volume (a volumeClaimTemplate named this) at DATA_MOUNT_PATH. */
   dataVolume?: string;
   /** User conf keys: hashed into an annotation so the reason for a roll shows in the template. */
@@ -40,6 +42,8 @@ export function podTemplate(input: PodTemplateInput): Record<string, unknown> {
     { name: 'prefix', mountPath: MOUNT_PATHS.prefix },
     { name: 'cluster-certificate', mountPath: MOUNT_PATHS.clusterCertificates, readOnly: true },
   ];
+  for (const m of input.secretMounts ?? [])
+    mounts.push({ name: m.name, mountPath: m.mountPath, readOnly: true });
   if (input.dataVolume) mounts.push({ name: input.dataVolume, mountPath: DATA_MOUNT_PATH });
   const container: Record<string, unknown> = {
     name: 'hybridgate',
@@ -81,6 +85,10 @@ export function podTemplate(input: PodTemplateInput): Record<string, unknown> {
         // 0440 + fsGroup: readable by the runtime user only; the Secret's files update in place when
         // certificates renew, and the runtime reloads them (no restart, so not in the template hash).
         { name: 'cluster-certificate', secret: { secretName: input.certificateSecret, defaultMode: 0o440 } },
+        ...(input.secretMounts ?? []).map((m) => ({
+          name: m.name,
+          secret: { secretName: m.secretName, defaultMode: 0o440 },
+        })),
       ],
     },
   };

@@ -23,6 +23,13 @@ export const CERT_FILES = {
   ca: `${MOUNT_PATHS.clusterCertificates}/ca.crt`,
 } as const;
 
+/** Files of the Admin API's mounted Secrets: the serving certificate and the token file. */
+export const ADMIN_FILES = {
+  cert: `${MOUNT_PATHS.adminCertificates}/tls.crt`,
+  key: `${MOUNT_PATHS.adminCertificates}/tls.key`,
+  tokens: `${MOUNT_PATHS.adminToken}/token`,
+} as const;
+
 /** The PostgreSQL connection keys a database Secret must hold, passed through unchanged. */
 export const PG_SECRET_KEYS = ['pg_host', 'pg_port', 'pg_user', 'pg_password', 'pg_database'] as const;
 
@@ -32,6 +39,10 @@ export const OPERATOR_CONF_KEYS: ReadonlySet<string> = new Set([
   'database',
   'prefix',
   'admin_listen',
+  'admin_ssl_cert',
+  'admin_ssl_cert_key',
+  'admin_auth',
+  'admin_auth_tokens_file',
   'proxy_listen',
   'status_listen',
   'cluster_listen',
@@ -80,7 +91,13 @@ export function controlPlaneEnv(input: ControlPlaneEnvInput): EnvVar[] {
     lit('role', 'control_plane'),
     lit('database', input.database.type),
     lit('prefix', MOUNT_PATHS.prefix),
-    lit('admin_listen', `0.0.0.0:${PORTS.admin}`),
+    // TLS only, token required: the Admin API sits behind a Service, so loopback is no protection,
+    // and nothing in the pod needs a plain listener (probes use the status listener).
+    lit('admin_listen', `0.0.0.0:${PORTS.adminSsl} ssl`),
+    lit('admin_ssl_cert', ADMIN_FILES.cert),
+    lit('admin_ssl_cert_key', ADMIN_FILES.key),
+    lit('admin_auth', 'token'),
+    lit('admin_auth_tokens_file', ADMIN_FILES.tokens),
     lit('proxy_listen', 'off'),
     lit('status_listen', `0.0.0.0:${PORTS.status}`),
     lit('cluster_listen', `0.0.0.0:${PORTS.cluster}`),

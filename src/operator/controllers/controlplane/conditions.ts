@@ -54,7 +54,8 @@ export function controlPlaneStatus(
     replicas,
     readyReplicas,
     endpoints: {
-      admin: `${serviceHost(n.adminService, ns)}:${PORTS.admin}`,
+      // A URL, not host:port: the scheme says TLS (the CA is ca.crt of the <cp>-admin-tls Secret).
+      admin: `https://${serviceHost(n.adminService, ns)}:${PORTS.adminSsl}`,
       cluster: `${serviceHost(n.clusterService, ns)}:${PORTS.cluster}`,
       telemetry: `${serviceHost(n.clusterService, ns)}:${PORTS.clusterTelemetry}`,
     },

@@ -1,6 +1,8 @@
 import type { Kube, KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { errorMessage } from '../../../shared/errors.js';
+import { adminCertificateSecretNames, planAdminCertificates } from '../../certificates/admin-certificates.js';
+import { planAdminToken } from '../../admin-api/admin-token-secret.js';
 import { planCertificates } from '../../certificates/plan-certificates.js';
 import type { CertificatePlan } from '../../certificates/plan-types.js';
 import type { KubeSecret } from '../../certificates/secrets.js';
@@ -19,6 +21,7 @@ import type {
 import { controlPlaneNames } from '../../resources/names.js';
 import { ensureObjects, type EnsureDeps } from '../ensure.js';
 import { controlPlaneStatus } from './conditions.js';
+import type { OperatorPeer } from './network-policy.js';
 import { controlPlaneWorkloadKind, renderControlPlane } from './render.js';
 
 /** Longest requeue (a far renewal is re-planned at least this often; timers beyond 2^31 ms misfire). */
@@ -31,12 +34,14 @@ export interface ControlPlaneReconcilerDeps extends EnsureDeps {
   now(): number;
   /** CA rotation: how long each published step sits before the next (kubelet Secret sync). */
   caPropagationDelayMs: number;
+  /** The operator's pods, admitted to the Admin API by each ControlPlane's NetworkPolicy. */
+  operatorPeer?: OperatorPeer;
 }
 
 /**
- * ControlPlane: get → gather (DataPlanes that reference it, its certificate Secrets) → certificates
- * (plan, apply, events) → render workloads → ensure → status (only on change) → requeue at the next
- * certificate deadline.
+ * ControlPlane: get → gather (DataPlanes that reference it, its certificate and Admin API Secrets) →
+ * certificates and Admin API access (token, TLS certificate; plan, apply, events) → render workloads
+ * and the NetworkPolicy → ensure → status (only on change) → requeue at the next certificate deadline.
  */
 export class ControlPlaneReconciler implements Reconciler {
   private readonly d: ControlPlaneReconcilerDeps;
@@ -61,6 +66,7 @@ export class ControlPlaneReconciler implements Reconciler {
       );
     const now = this.d.now();
     let certificates: CertificatePlan | undefined;
+    let adminCertificates: CertificatePlan | undefined;
     let invalidSpec: string | undefined;
     try {
       const secrets = await this.secrets(req.namespace, certificateSecretNames(cp, dataPlanes));
@@ -74,6 +80,7 @@ export class ControlPlaneReconciler implements Reconciler {
       const known = new Map([...secrets].map(([n, s]) => [`Secret/${n}`, s ?? null]));
       await ensureObjects({ ...this.d, caches: {} }, owner, certificates.apply, ctx.log, known);
       for (const ev of certificates.events) await this.d.events.record(owner, ev);
+      adminCertificates = await this.adminAccess(cp, now, ctx);
     } catch (err) {
       if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
       invalidSpec = err.message;
@@ -82,7 +89,12 @@ export class ControlPlaneReconciler implements Reconciler {
     let workload: KubeObject | undefined;
     if (!invalidSpec) {
       try {
-        const ensured = await ensureObjects(this.d, owner, renderControlPlane(cp), ctx.log);
+        const ensured = await ensureObjects(
+          this.d,
+          owner,
+          renderControlPlane(cp, { operator: this.d.operatorPeer }),
+          ctx.log,
+        );
         workload = ensured.find(
           (e) => e.object.kind === 'StatefulSet' || e.object.kind === 'Deployment',
         )?.object;
@@ -101,9 +113,40 @@ export class ControlPlaneReconciler implements Reconciler {
     const status = controlPlaneStatus(cp, { workload: workload as never, certificates, invalidSpec, now });
     const w = await writeStatus(this.d.client, owner, status, { partial: true }).catch(ignoreNotFound);
     if (w?.outcome === 'updated') ctx.log.debug('status updated');
-    if (certificates?.nextCheckAt !== undefined) {
-      return { requeueAfterMs: Math.min(Math.max(certificates.nextCheckAt - now, 1000), MAX_REQUEUE_MS) };
+    const deadlines = [certificates?.nextCheckAt, adminCertificates?.nextCheckAt].filter(
+      (t): t is number => t !== undefined,
+    );
+    if (deadlines.length) {
+      return { requeueAfterMs: Math.min(Math.max(Math.min(...deadlines) - now, 1000), MAX_REQUEUE_MS) };
     }
+  }
+
+  /**
+   * The Admin API's token Secret (made once, never regenerated while usable) and TLS certificate
+   * (issued, renewed and rotated like the cluster pki). Returns the certificate plan (its deadline).
+   */
+  private async adminAccess(
+    cp: Kube<ControlPlane>,
+    now: number,
+    ctx: ReconcileContext,
+  ): Promise<CertificatePlan> {
+    const owner = cp as unknown as KubeObject;
+    const tokenName = controlPlaneNames(cp.metadata.name!).adminTokenSecret;
+    const secrets = await this.secrets(cp.metadata.namespace!, [
+      ...adminCertificateSecretNames(cp),
+      tokenName,
+    ]);
+    const plan = planAdminCertificates({
+      controlPlane: cp,
+      secrets,
+      now,
+      propagationDelayMs: this.d.caPropagationDelayMs,
+    });
+    const token = planAdminToken(cp, secrets.get(tokenName));
+    const known = new Map([...secrets].map(([n, s]) => [`Secret/${n}`, s ?? null]));
+    await ensureObjects({ ...this.d, caches: {} }, owner, [...plan.apply, ...token.apply], ctx.log, known);
+    for (const ev of [...plan.events, ...token.events]) await this.d.events.record(owner, ev);
+    return plan;
   }
 
   /** After a database type change the other kind of workload is left over: delete it if ours. */

@@ -1,11 +1,12 @@
 import type { KubeObject } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
-import { PORTS } from '../../../shared/contract.js';
+import { MOUNT_PATHS, PORTS } from '../../../shared/contract.js';
 import { clusterOf, objectLabels, selectorLabels } from '../../resources/labels.js';
 import { controlPlaneNames } from '../../resources/names.js';
 import { ownedMeta } from '../../resources/owner.js';
 import { imageFor, podTemplate } from '../../resources/pod-template.js';
 import { controlPlaneEnv } from '../../resources/runtime-env.js';
+import { renderAdminNetworkPolicy, type OperatorPeer } from './network-policy.js';
 
 /** The Secret the CP pods mount: the shared certificate, the user's (provider secret), or the CP's own (pki). */
 export function controlPlaneCertificateSecret(cp: ControlPlane): string {
@@ -20,13 +21,19 @@ export function controlPlaneWorkloadKind(cp: ControlPlane): 'StatefulSet' | 'Dep
   return cp.spec.database.type === 'lmdb' ? 'StatefulSet' : 'Deployment';
 }
 
+/** What rendering a ControlPlane needs besides the resource: who the operator's pods are. */
+export interface ControlPlaneRenderOptions {
+  /** Admitted to the Admin API port by the NetworkPolicy; unset: only admin-access pods are. */
+  operator?: OperatorPeer;
+}
+
 /**
- * Pure: a ControlPlane → its ServiceAccount (no token), the Admin API Service (8001), the cluster
- * Service (8005 cluster, 8006 telemetry) and the workload (a StatefulSet with a PVC for lmdb, a
- * Deployment for postgres). Certificate Secrets are made by the certificates module; only their names
- * appear here.
+ * Pure: a ControlPlane → its ServiceAccount (no token), the Admin API Service (8444, TLS), the cluster
+ * Service (8005 cluster, 8006 telemetry), the workload (a StatefulSet with a PVC for lmdb, a
+ * Deployment for postgres) and the `<cp>-admin` NetworkPolicy. Certificate and token Secrets are made
+ * by the certificates and admin-api modules; only their names appear here.
  */
-export function renderControlPlane(cp: ControlPlane): KubeObject[] {
+export function renderControlPlane(cp: ControlPlane, opts: ControlPlaneRenderOptions = {}): KubeObject[] {
   const name = cp.metadata.name!;
   const names = controlPlaneNames(name);
   const src = { instance: name, component: 'control-plane' as const, cluster: clusterOf(cp) };
@@ -44,8 +51,12 @@ export function renderControlPlane(cp: ControlPlane): KubeObject[] {
       conf: cp.spec.conf,
     }),
     certificateSecret: controlPlaneCertificateSecret(cp),
+    secretMounts: [
+      { name: 'admin-tls', secretName: names.adminTlsSecret, mountPath: MOUNT_PATHS.adminCertificates },
+      { name: 'admin-token', secretName: names.adminTokenSecret, mountPath: MOUNT_PATHS.adminToken },
+    ],
     ports: [
-      { name: 'admin', containerPort: PORTS.admin },
+      { name: 'admin', containerPort: PORTS.adminSsl },
       { name: 'cluster', containerPort: PORTS.cluster },
       { name: 'telemetry', containerPort: PORTS.clusterTelemetry },
       { name: 'status', containerPort: PORTS.status },
@@ -67,7 +78,7 @@ export function renderControlPlane(cp: ControlPlane): KubeObject[] {
     spec: {
       type: cp.spec.adminService.type,
       selector,
-      ports: [{ name: 'admin', port: PORTS.admin, targetPort: 'admin', protocol: 'TCP' }],
+      ports: [{ name: 'admin', port: PORTS.adminSsl, targetPort: 'admin', protocol: 'TCP' }],
     },
   };
   const clusterService = {
@@ -113,5 +124,10 @@ export function renderControlPlane(cp: ControlPlane): KubeObject[] {
         metadata: meta(names.workload),
         spec: { replicas: cp.spec.replicas, selector: { matchLabels: selector }, template },
       };
-  return [serviceAccount, adminService, clusterService, workload];
+  const networkPolicy = renderAdminNetworkPolicy({
+    meta: meta(names.adminNetworkPolicy),
+    selector,
+    operator: opts.operator,
+  });
+  return [serviceAccount, adminService, clusterService, workload, networkPolicy];
 }

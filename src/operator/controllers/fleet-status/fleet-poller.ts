@@ -4,7 +4,16 @@ import { LABELS } from '../../../shared/contract.js';
 import { errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import { ignoreNotFound, isNotFound } from '../../errors.js';
+import { parseDuration } from '../../certificates/duration.js';
+import type { EventRecorder } from '../../kube/events.js';
 import type { KubeClient } from '../../kube/kube-client.js';
+import type { DataPlaneFleetSample, FleetMetrics } from '../../manager/metrics.js';
+import {
+  DEFAULT_FLEET_EVENT_THRESHOLDS,
+  fleetEvents,
+  type FleetEventThresholds,
+  type NodeMemory,
+} from '../../status/fleet-events.js';
 import { resourcePath, RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
 import {
@@ -13,6 +22,7 @@ import {
   INCOMPATIBLE_STATUSES,
   type ControlPlaneView,
   type DataPlaneRow,
+  type FleetDataPlaneStatus,
 } from '../../status/fleet-status.js';
 import type { FleetAdminClient } from './admin-client.js';
 
@@ -28,15 +38,23 @@ export interface PollIntervals {
 /** Production intervals (2 s while converging, 30 s steady). */
 export const DEFAULT_POLL_INTERVALS: PollIntervals = { fastMs: 2000, slowMs: 30_000 };
 
-/** What one poller needs; `adminFor` turns the ControlPlane into its Admin API client. */
+/**
+ * What one poller needs; `adminFor` turns the ControlPlane into its Admin API client (it may fail
+ * while the operator has not written the token or CA yet: the CP then counts as unreachable).
+ */
 export interface FleetPollerDeps {
   client: KubeClient;
   namespace: string;
   name: string;
-  adminFor(cp: Kube<ControlPlane>): FleetAdminClient;
+  adminFor(cp: Kube<ControlPlane>): Promise<FleetAdminClient>;
   intervals: PollIntervals;
   now(): number;
   log: Logger;
+  /** Where the Events on DataPlanes go; unset: none. */
+  events?: EventRecorder;
+  /** The fleet gauges; unset: none. */
+  metrics?: FleetMetrics;
+  thresholds?: FleetEventThresholds;
 }
 
 /** What one poll did (tests and the adaptive interval read it). */
@@ -62,6 +80,8 @@ export class FleetPoller {
   private readonly d: FleetPollerDeps;
   private fingerprint = '';
   private unreachableDelay = 0;
+  // Per DataPlane name: what the Events decided about its nodes so far (once per episode).
+  private memory = new Map<string, Map<string, NodeMemory>>();
 
   constructor(deps: FleetPollerDeps) {
     this.d = deps;
@@ -87,8 +107,10 @@ export class FleetPoller {
         path: resourcePath(RESOURCES.ControlPlane, { namespace, name }),
       })
       .catch(ignoreNotFound);
-    if (!cp || cp.metadata.deletionTimestamp)
+    if (!cp || cp.metadata.deletionTimestamp) {
+      this.d.metrics?.forget(namespace, name);
       return { gone: true, reachable: false, writes: 0, forgotten: [], busy: false };
+    }
     const [dataPlanes, pods] = await Promise.all([
       client.request<List<Kube<DataPlane>>>({
         method: 'GET',
@@ -108,6 +130,7 @@ export class FleetPoller {
     let writes = 0;
     let busy = false;
     const forget = new Set<string>();
+    const observed: { dp: Kube<DataPlane>; status: FleetDataPlaneStatus }[] = [];
     for (const dp of mine) {
       const podNames = new Set(
         pods.items
@@ -123,6 +146,7 @@ export class FleetPoller {
         now,
       });
       gone.forEach((id) => forget.add(id));
+      observed.push({ dp, status });
       // Nodes the CP will push to but that are not on its hash yet are converging: poll them soon.
       // Incompatible ones never converge by themselves and must not keep the fast interval.
       if (
@@ -146,9 +170,16 @@ export class FleetPoller {
       }).catch(ignoreNotFound);
       if (res?.outcome === 'updated') writes++;
     }
+    this.d.metrics?.observe(
+      namespace,
+      name,
+      view.reachable,
+      observed.map((o) => sample(o.dp, o.status, now)),
+    );
+    await this.raiseEvents(cp, observed, view, now);
     const forgotten: string[] = [];
-    if (view.reachable) {
-      const admin = this.d.adminFor(cp);
+    if (view.reachable && forget.size > 0) {
+      const admin = await this.d.adminFor(cp);
       for (const id of forget) {
         try {
           await admin.forget(id);
@@ -165,9 +196,35 @@ export class FleetPoller {
     return { gone: false, reachable: view.reachable, writes, forgotten, busy };
   }
 
+  // Events of this poll on each DataPlane; memory of DataPlanes no longer listed is dropped.
+  private async raiseEvents(
+    cp: Kube<ControlPlane>,
+    observed: { dp: Kube<DataPlane>; status: FleetDataPlaneStatus }[],
+    view: ControlPlaneView,
+    now: number,
+  ): Promise<void> {
+    const thresholds = cappedThresholds(this.d.thresholds ?? DEFAULT_FLEET_EVENT_THRESHOLDS, cp);
+    const next = new Map<string, Map<string, NodeMemory>>();
+    for (const { dp, status } of observed) {
+      const dpName = dp.metadata.name ?? '';
+      const r = fleetEvents(this.memory.get(dpName) ?? new Map(), {
+        nodes: status.nodes,
+        cpHash: view.reachable ? view.configHash : undefined,
+        now,
+        thresholds,
+      });
+      next.set(dpName, r.memory);
+      for (const ev of r.events) {
+        this.d.log.info({ dataplane: dpName, reason: ev.reason }, 'fleet event');
+        await this.d.events?.record(dp as unknown as KubeObject, ev);
+      }
+    }
+    this.memory = next;
+  }
+
   private async ask(cp: Kube<ControlPlane>): Promise<ControlPlaneView> {
     try {
-      const admin = this.d.adminFor(cp);
+      const admin = await this.d.adminFor(cp);
       const [configHash, rows] = await Promise.all([admin.configHash(), admin.dataPlanes()]);
       return { reachable: true, configHash, rows };
     } catch (err) {
@@ -175,6 +232,27 @@ export class FleetPoller {
       this.d.log.info({ err: errorMessage(err) }, 'control plane admin api unreachable');
       return { reachable: false, error: errorMessage(err) };
     }
+  }
+}
+
+// The gauges' view of one DataPlane: its counts and each node's seconds to certificate expiry.
+function sample(dp: Kube<DataPlane>, status: FleetDataPlaneStatus, now: number): DataPlaneFleetSample {
+  const expiry = new Map<string, number>();
+  for (const n of status.nodes) {
+    const at = n.certificateExpiry ? Date.parse(n.certificateExpiry) : NaN;
+    if (Number.isFinite(at)) expiry.set(n.podName ?? n.nodeId, Math.round((at - now) / 1000));
+  }
+  return { dataPlane: dp.metadata.name ?? '', counts: status.counts, certificateExpirySeconds: expiry };
+}
+
+// Certificates are renewed renewBefore ahead of expiry: warning earlier than that would flag every
+// certificate merely due for its regular renewal, so the expiry threshold is capped there.
+function cappedThresholds(t: FleetEventThresholds, cp: Kube<ControlPlane>): FleetEventThresholds {
+  try {
+    const renewBefore = parseDuration(cp.spec.certificates.renewBefore, 'spec.certificates.renewBefore');
+    return { ...t, certificateExpiryWarningMs: Math.min(t.certificateExpiryWarningMs, renewBefore) };
+  } catch {
+    return t;
   }
 }
 

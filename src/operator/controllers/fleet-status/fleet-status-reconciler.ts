@@ -1,6 +1,7 @@
 import type { Kube, KubeObject } from '../../../api/meta.js';
-import type { DataPlane } from '../../../api/v1alpha1/index.js';
+import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { LABELS } from '../../../shared/contract.js';
+import type { KubeSecret } from '../../certificates/secrets.js';
 import type { KubeClient } from '../../kube/kube-client.js';
 import type { Informer } from '../../manager/informer.js';
 import type { Manager } from '../../manager/manager.js';
@@ -11,19 +12,38 @@ import type {
   ReconcileResult,
   Reconciler,
 } from '../../manager/reconcile.js';
+import { createHash } from 'node:crypto';
+import type { AdminEndpoint } from '../../admin-api/admin-request.js';
+import { resolveAdminEndpoint, type SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
+import type { EventRecorder } from '../../kube/events.js';
+import { FleetMetrics } from '../../manager/metrics.js';
+import type { FleetEventThresholds } from '../../status/fleet-events.js';
 import { fleetAdminClient, type FleetAdminClient } from './admin-client.js';
 import { DEFAULT_POLL_INTERVALS, FleetPoller, type PollIntervals } from './fleet-poller.js';
-import { adminUrlOf } from './admin-url.js';
+
+/** An Admin API client the reconciler can close when its endpoint changes or its CP goes. */
+export type ClosableAdminClient = FleetAdminClient & { close(): Promise<void> };
 
 /** What the fleet status reconciler needs. */
 export interface FleetStatusReconcilerDeps {
   client: KubeClient;
+  /** The operator's Secrets (an informer's cache): each CP's admin token and CA. */
+  secrets: SecretSource;
   now?(): number;
   intervals?: PollIntervals;
   /** Test-only: honour the admin URL override annotation. */
   allowAdminUrlOverride?: boolean;
-  adminClient?(baseUrl: string): FleetAdminClient;
+  adminClient?(endpoint: AdminEndpoint): ClosableAdminClient;
+  events?: EventRecorder;
+  metrics?: FleetMetrics;
+  thresholds?: FleetEventThresholds;
 }
+
+// Two endpoints with the same fingerprint can share a transport; any change (URL, token, CA, name) cannot.
+const fingerprintOf = (e: AdminEndpoint): string =>
+  createHash('sha256')
+    .update(JSON.stringify([e.url, e.token, e.ca, e.serverName]))
+    .digest('hex');
 
 /**
  * The fleet status as a manager controller keyed by ControlPlane (so it runs only on the leader and
@@ -34,6 +54,8 @@ export class FleetStatusReconciler implements Reconciler {
   private readonly d: FleetStatusReconcilerDeps;
   // Per ControlPlane: what its polls remember (last fingerprint, unreachable backoff).
   private readonly pollers = new Map<string, FleetPoller>();
+  // Per ControlPlane: one client (one connection pool) for as long as its endpoint stays the same.
+  private readonly clients = new Map<string, { fingerprint: string; client: ClosableAdminClient }>();
 
   constructor(deps: FleetStatusReconcilerDeps) {
     this.d = deps;
@@ -42,25 +64,51 @@ export class FleetStatusReconciler implements Reconciler {
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     let poller = this.pollers.get(req.key);
     if (!poller) {
-      const allow = this.d.allowAdminUrlOverride ?? false;
-      const makeClient = this.d.adminClient ?? ((url: string) => fleetAdminClient(url));
       poller = new FleetPoller({
         client: this.d.client,
         namespace: req.namespace,
         name: req.name,
-        adminFor: (cp) => makeClient(adminUrlOf(cp, allow)),
+        adminFor: (cp) => this.clientFor(req.key, cp),
         intervals: this.d.intervals ?? DEFAULT_POLL_INTERVALS,
         now: this.d.now ?? Date.now,
         log: ctx.log,
+        events: this.d.events,
+        metrics: this.d.metrics,
+        thresholds: this.d.thresholds,
       });
       this.pollers.set(req.key, poller);
     }
     const result = await poller.tick();
     if (result.gone) {
       this.pollers.delete(req.key);
+      await this.dropClient(req.key);
       return;
     }
     return { requeueAfterMs: poller.nextDelay(result) };
+  }
+
+  /** Closes every cached Admin API client (the manager stopped). */
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.keys()].map((k) => this.dropClient(k)));
+  }
+
+  // The cached client of a ControlPlane, replaced (and the old one closed) when its endpoint changed.
+  private async clientFor(key: string, cp: Kube<ControlPlane>): Promise<FleetAdminClient> {
+    const endpoint = await resolveAdminEndpoint(cp, this.d.secrets, this.d.allowAdminUrlOverride ?? false);
+    const fingerprint = fingerprintOf(endpoint);
+    const cached = this.clients.get(key);
+    if (cached?.fingerprint === fingerprint) return cached.client;
+    if (cached) await this.dropClient(key);
+    const client = (this.d.adminClient ?? ((e: AdminEndpoint) => fleetAdminClient(e)))(endpoint);
+    this.clients.set(key, { fingerprint, client });
+    return client;
+  }
+
+  private async dropClient(key: string): Promise<void> {
+    const cached = this.clients.get(key);
+    this.clients.delete(key);
+    // A close that fails leaves nothing to do: the sockets are gone either way.
+    await cached?.client.close().catch(() => undefined);
   }
 }
 
@@ -84,6 +132,8 @@ export interface FleetStatusOptions {
   /** Test-only: honour the admin URL override annotation. */
   allowAdminUrlOverride?: boolean;
   intervals?: PollIntervals;
+  /** When nodes are worth a Warning Event (defaults: out of sync 5 min, certificate 14 days). */
+  thresholds?: FleetEventThresholds;
 }
 
 /**
@@ -92,8 +142,20 @@ export interface FleetStatusOptions {
  */
 export function addFleetStatusController(
   manager: Manager,
-  deps: { client: KubeClient; dataPlanes: Informer<Kube<DataPlane>>; now?(): number } & FleetStatusOptions,
-): void {
+  deps: {
+    client: KubeClient;
+    dataPlanes: Informer<Kube<DataPlane>>;
+    /** The informer of the operator's Secrets (its label selector must cover the admin Secrets). */
+    secrets: Informer;
+    events?: EventRecorder;
+    now?(): number;
+  } & FleetStatusOptions,
+): FleetStatusReconciler {
+  const reconciler = new FleetStatusReconciler({
+    ...deps,
+    secrets: { get: (ns, name) => deps.secrets.get(`${ns}/${name}`) as KubeSecret | undefined },
+    metrics: new FleetMetrics(manager.metrics.registry),
+  });
   manager.addController({
     name: 'fleet-status',
     primary: RESOURCES.ControlPlane,
@@ -105,6 +167,7 @@ export function addFleetStatusController(
         map: controlPlaneOfPod(deps.dataPlanes),
       },
     ],
-    reconciler: new FleetStatusReconciler(deps),
+    reconciler,
   });
+  return reconciler;
 }
