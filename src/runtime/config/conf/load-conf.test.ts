@@ -65,6 +65,9 @@ describe('loadConf defaults', () => {
       real_ip_recursive: false,
       headers: ['server_tokens', 'latency_tokens'],
       nginx_http_client_max_body_size: 0,
+      nginx_http_client_header_timeout: 60_000,
+      nginx_http_client_body_timeout: 60_000,
+      nginx_http_keepalive_timeout: 60_000,
       upstream_keepalive_pool_size: 512,
       upstream_keepalive_max_requests: 1000,
       upstream_keepalive_idle_timeout: 60,
@@ -84,6 +87,9 @@ describe('loadConf defaults', () => {
       cluster_max_payload: 16777216,
       cluster_data_plane_purge_delay: 1209600,
       cluster_ping_interval: 30,
+      cluster_max_connections_per_ip: 128,
+      cluster_max_handshakes_in_flight: 128,
+      cluster_handshake_timeout: 10,
       cluster_reconnect_base: 1,
       cluster_reconnect_cap: 30,
       db_update_frequency: 5,
@@ -186,6 +192,10 @@ describe('loadConf value parsing', () => {
     expect(load({ KONG_LMDB_MAP_SIZE: '1g' }).lmdb_map_size).toBe(1073741824);
     expect(load({ KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE: '512K' }).nginx_http_client_max_body_size).toBe(524288);
     expect(load({ KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE: '1234' }).nginx_http_client_max_body_size).toBe(1234);
+    // nginx time syntax for the slow-client timeouts, in ms.
+    expect(load({ KONG_NGINX_HTTP_CLIENT_HEADER_TIMEOUT: '500ms' }).nginx_http_client_header_timeout).toBe(500);
+    expect(load({ KONG_NGINX_HTTP_CLIENT_BODY_TIMEOUT: '2m' }).nginx_http_client_body_timeout).toBe(120_000);
+    expect(load({ KONG_NGINX_HTTP_KEEPALIVE_TIMEOUT: '75' }).nginx_http_keepalive_timeout).toBe(75_000);
   });
 
   it('expands plugins = bundled, bundled,extra and off', () => {

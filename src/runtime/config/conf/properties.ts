@@ -82,6 +82,18 @@ const workerProcesses: ValueType<number> = {
   },
 };
 
+// nginx time syntax as Kong's nginx_http_* directives take it (`60s`, `500ms`, `1m`; bare = seconds), in ms.
+const nginxTime: ValueType<number> = {
+  expected: 'a duration such as 60s, 500ms or 1m (a bare number is seconds), at most 1h',
+  parse(raw) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+    if (!m) throw new InvalidValue(`"${raw}" is not a duration`);
+    const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+    if (ms < 1 || ms > 3_600_000) throw new InvalidValue(`${raw} is out of range (1ms to 1h)`);
+    return Math.round(ms);
+  },
+};
+
 const CP: readonly Role[] = ['control_plane'];
 const DP: readonly Role[] = ['data_plane'];
 const HYBRID: readonly Role[] = ['control_plane', 'data_plane'];
@@ -124,6 +136,11 @@ export const PROPERTIES: PropertyTable = {
   upstream_keepalive_pool_size: { type: int(0), default: '512' },
   upstream_keepalive_max_requests: { type: int(0), default: '1000' },
   upstream_keepalive_idle_timeout: { type: int(0), default: '60' },
+  // Slow clients (docs/security.md): nginx's client_header_timeout/client_body_timeout defaults, and the
+  // 60 s keepalive_timeout the proxy always had; Kong sets them as nginx_http_* directives (proxy and Admin API).
+  nginx_http_client_header_timeout: { type: nginxTime, default: '60s' },
+  nginx_http_client_body_timeout: { type: nginxTime, default: '60s' },
+  nginx_http_keepalive_timeout: { type: nginxTime, default: '60s' },
   // Proxy worker processes of a data plane (node:cluster); ours defaults to 1 where Kong's is auto.
   worker_processes: { type: workerProcesses, default: '1', roles: DP },
 
@@ -143,6 +160,11 @@ export const PROPERTIES: PropertyTable = {
   cluster_max_payload: { type: int(4194304), default: '16777216', roles: HYBRID },
   cluster_data_plane_purge_delay: { type: int(60), default: '1209600', roles: CP },
   cluster_ping_interval: { type: int(1, 3600), default: '30', roles: HYBRID },
+  // Ours (Kong has none; docs/security.md): cluster port limits before TLS. 128 per address leaves room
+  // for ~60 DPs behind one NAT address mid-reconnect (each also holds a telemetry connection); 0 = none.
+  cluster_max_connections_per_ip: { type: int(0), default: '128', roles: CP },
+  cluster_max_handshakes_in_flight: { type: int(0), default: '128', roles: CP },
+  cluster_handshake_timeout: { type: positiveNumber(0), default: '10', roles: CP },
   // Ours: exponential backoff with jitter instead of Kong's flat random 5-10 s.
   cluster_reconnect_base: { type: positiveNumber(0), default: '1', roles: DP },
   cluster_reconnect_cap: { type: positiveNumber(0), default: '30', roles: DP },

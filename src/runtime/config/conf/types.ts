@@ -63,6 +63,10 @@ export interface Conf {
   upstream_keepalive_pool_size: number;
   upstream_keepalive_max_requests: number;
   upstream_keepalive_idle_timeout: number;
+  /** Slow-client timeouts of the proxy and the Admin API, in ms (nginx directive names; `60s` syntax). */
+  nginx_http_client_header_timeout: number;
+  nginx_http_client_body_timeout: number;
+  nginx_http_keepalive_timeout: number;
   /** Proxy worker processes of a data plane (`auto` resolved to the CPU count). */
   worker_processes: number;
 
@@ -83,6 +87,10 @@ export interface Conf {
   cluster_data_plane_purge_delay: number;
   /** Seconds between CP checks for dead DPs and DP heartbeats (Kong: 30 s ping, 45 s timeout). */
   cluster_ping_interval: number;
+  /** Cluster port limits before TLS (0 = no limit) and the handshake deadline in seconds. */
+  cluster_max_connections_per_ip: number;
+  cluster_max_handshakes_in_flight: number;
+  cluster_handshake_timeout: number;
   /** Reconnect backoff of the DP: exponential from base to cap seconds, with full jitter. */
   cluster_reconnect_base: number;
   cluster_reconnect_cap: number;

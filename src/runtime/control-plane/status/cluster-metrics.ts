@@ -6,6 +6,11 @@ export interface ClusterMetrics {
   pushes: Counter<'result'>;
   pushDuration: Histogram;
   payloadBytes: Gauge<'encoding'>;
+  /**
+   * Cluster connections refused or closed by a robustness limit, by reason: per_ip_limit,
+   * handshakes_in_flight, handshake_timeout, rate_limited, identity_conflict (docs/security.md).
+   */
+  connectionsRefused: Counter<'reason'>;
 }
 
 const INCOMPATIBLE = new Set([
@@ -99,6 +104,12 @@ export function createClusterMetrics(
       name: `${prefix}control_plane_config_payload_bytes`,
       help: 'Size of the latest configuration payload (gzip on the wire, json before compression)',
       labelNames: ['encoding'],
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: `${prefix}control_plane_cluster_connections_refused_total`,
+      help: 'Cluster connections refused or closed by a limit (per_ip_limit, handshakes_in_flight, handshake_timeout, rate_limited, identity_conflict)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

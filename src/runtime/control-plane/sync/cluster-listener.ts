@@ -22,6 +22,9 @@ import { createPushScheduler } from './push-scheduler.js';
 import { OUTLET_V2_PATH } from '../../protocol/v2/messages.js';
 import { createDeltaHub, type DeltaHub, type DeltaHubOptions } from './v2/delta-hub.js';
 import type { DeltaSource } from './v2/delta-source.js';
+import { createConnectionGuard, type ConnectionLimits } from './connection-guard.js';
+import type { FrameRateLimits } from './frame-rate-limit.js';
+import { createNodeIdentityGuard } from './node-identity.js';
 
 /** What the CP's cluster listener is built from (start-node fills it from Conf). */
 export interface ClusterListenerOptions {
@@ -52,12 +55,16 @@ export interface ClusterListenerOptions {
    * 404 there and v2 DPs fall back to v1.
    */
   v2?: { source: DeltaSource; buildChanges?: DeltaHubOptions['buildChanges'] } | null;
+  /** Connection limits before TLS (conf cluster_max_connections_per_ip, ...; connection-guard.ts). */
+  limits?: Partial<ConnectionLimits>;
+  /** Per-connection rate limits on the frames a DP may send (frame-rate-limit.ts defaults). */
+  frameLimits?: Partial<FrameRateLimits>;
 }
 
 /** A running cluster listener. */
 export interface ClusterListener {
   readonly addresses: { host: string; port: number }[];
-  /** The payload DPs currently get (null until the first export was built). */
+  /** The v1 payload of the current config (null while stale or never built: no v1 DP connected). */
   currentPayload(): ReconfigurePayload | null;
   /** Number of DP sessions past basic_info. */
   connectedCount(): number;
@@ -85,6 +92,14 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   const sessions = new Set<DataPlaneSession>();
   const sessionChains = new WeakMap<DataPlaneSession, X509Certificate[]>();
   let payload: ReconfigurePayload | null = null;
+  // Set by every change, cleared when a run starts building: a stale payload is never sent to a new DP.
+  let payloadStale = true;
+  const hasV1Sessions = () => [...sessions].some((s) => s.ready && !s.protocol);
+  const v1Payload = () => {
+    if (!payloadStale && payload !== null) return payload;
+    scheduler.request();
+    return null;
+  };
 
   const ctx = {
     logger: log,
@@ -93,8 +108,11 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     metrics,
     cpPlugins: opts.cpPlugins,
     pingIntervalMs,
-    currentPayload: () => payload,
+    // A v1 DP that becomes ready while the payload is stale (or never built) gets it from the run.
+    currentPayload: () => v1Payload(),
+    frameLimits: opts.frameLimits,
   };
+  const identities = createNodeIdentityGuard({ mode: opts.tls.mode, dataPlanes: opts.dataPlanes });
 
   const broadcast = (p: ReconfigurePayload) => {
     for (const s of sessions) {
@@ -114,6 +132,10 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       log.error({ err: errorMessage(err), ...limit }, 'unable to export configuration for data planes');
     },
     run: async (requestedAt) => {
+      // The v1 payload (the whole config as JSON + gzip) is built only while a v1 DP is connected, at
+      // most once per config hash; v2 DPs never need it.
+      if (!hasV1Sessions()) return;
+      payloadStale = false;
       const snap = await opts.source.snapshot();
       // Same hash, same payload: no DP needs a push, but compatibility is re-evaluated anyway.
       if (payload?.configHash !== snap.hashes.config) {
@@ -132,7 +154,10 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       metrics?.pushDuration.observe((clock.now() - requestedAt) / 1000);
     },
   });
-  const unsubscribe = opts.source.onChange(() => scheduler.request());
+  const unsubscribe = opts.source.onChange(() => {
+    payloadStale = true;
+    scheduler.request();
+  });
   const hub = opts.v2
     ? createDeltaHub({
         source: opts.v2.source,
@@ -174,6 +199,17 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       certExpiry: expiry,
     };
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const claim = identities.claim(identity.id, identity.ip, verification.chain(socket));
+      // Before anything touches the row: a conflicting claimer must not write even its version status.
+      if (!claim.ok) {
+        log.error(
+          { node_id: identity.id, ip: identity.ip, reason: claim.reason },
+          'data plane node_id refused',
+        );
+        metrics?.connectionsRefused.inc({ reason: 'identity_conflict' });
+        return ws.close(CLOSE_CODES.identityConflict, claim.reason.slice(0, 120));
+      }
+      ws.once('close', claim.release);
       const compat = checkVersionCompat(cpVersion, version);
       if (compat.status !== 'normal') {
         log.error(
@@ -214,8 +250,15 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       onUpgrade,
       logger: log,
       label: 'cluster',
+      guard: createConnectionGuard({
+        limits: opts.limits,
+        logger: log,
+        label: 'cluster',
+        onRefused: (reason) => metrics?.connectionsRefused.inc({ reason }),
+      }),
     });
   } catch (err) {
+    identities.stop();
     unsubscribe();
     scheduler.stop();
     hub?.stop();
@@ -243,7 +286,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
 
   return {
     addresses,
-    currentPayload: () => payload,
+    currentPayload: () => (payloadStale ? null : payload),
     connectedCount: () => [...sessions].filter((s) => s.ready).length,
     v2: hub,
     idle: async () => {
@@ -256,6 +299,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
       scheduler.stop();
       hub?.stop();
       opts.dataPlanes.off('removed', onRemoved);
+      identities.stop();
       for (const s of sessions) s.close(CLOSE_CODES.serverShutdown, 'control plane shutting down');
       // Give DPs a moment to complete the close handshake, then cut whoever did not.
       const deadline = Date.now() + 1000;

@@ -14,6 +14,12 @@ import { type BasicInfo, parseBasicInfo, parseDataPlaneFrame } from '../../proto
 import type { ReconfigurePayload } from '../../protocol/reconfigure-payload.js';
 import type { ClusterMetrics } from '../status/cluster-metrics.js';
 import type { DataPlaneRegistry } from '../status/data-plane-registry.js';
+import {
+  createFrameRateLimiter,
+  type FrameKind,
+  type FrameRateLimiter,
+  type FrameRateLimits,
+} from './frame-rate-limit.js';
 
 /** Who connected: from the upgrade request and the TLS handshake. */
 export interface DataPlaneIdentity {
@@ -34,7 +40,12 @@ export interface SessionContext {
   pingIntervalMs: number;
   /** The payload of the current config version, if one was built yet. */
   currentPayload(): ReconfigurePayload | null;
+  /** Per-connection frame rate limits (frame-rate-limit.ts defaults for kinds not given). */
+  frameLimits?: Partial<FrameRateLimits>;
 }
+
+// How long a refused DP has to answer our close frame before its socket is cut (ws would wait 30 s).
+const REJECT_CLOSE_GRACE_MS = 2000;
 
 /**
  * The hooks of a protocol after v1 (v2: control-plane/sync/v2/delta-hub.ts): how the first frame is
@@ -63,8 +74,12 @@ export class DataPlaneSession {
   private reportedHash: string | null = null;
   private closed = false;
   private lastStatus: string | null = null;
-  /** Set by reject(): frames already in flight from a hostile DP are dropped, not logged one by one. */
-  private rejecting = false;
+  /**
+   * Set by reject(): frames already in flight from a hostile DP are counted, not logged one by one;
+   * the connection's one log line is written when it closes, with the count.
+   */
+  private rejecting: { reason: string; code: number; dropped: number } | null = null;
+  private readonly limiter: FrameRateLimiter;
 
   constructor(
     ws: WebSocket,
@@ -78,8 +93,10 @@ export class DataPlaneSession {
     this.identity = identity;
     this.ctx = ctx;
     this.log = ctx.logger.child({ node_id: identity.id, hostname: identity.hostname, ip: identity.ip });
+    this.limiter = createFrameRateLimiter(ctx.clock, ctx.frameLimits);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('ping', (data) => this.onPing(data));
+    ws.on('pong', () => this.overRate('heartbeat'));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     ws.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'data plane connection error'));
     this.armDeadTimer();
@@ -141,18 +158,37 @@ export class DataPlaneSession {
   }
 
   private reject(err: unknown): void {
-    if (this.rejecting) return;
-    this.rejecting = true;
+    if (this.rejecting) return void this.rejecting.dropped++;
     const code = err instanceof ProtocolError ? err.closeCode : CLOSE_CODES.unexpectedFrame;
-    this.log.error(
-      { reason: errorMessage(err), close_code: code },
-      'closing data plane connection: protocol error',
-    );
+    this.rejecting = { reason: errorMessage(err), code, dropped: 0 };
+    if (code === CLOSE_CODES.rateLimited)
+      this.ctx.metrics?.connectionsRefused.inc({ reason: 'rate_limited' });
     this.ws.close(code, errorMessage(err).slice(0, 120));
+    this.ctx.clock.clearTimeout(this.deadTimer);
+    this.deadTimer = this.ctx.clock.setTimeout(() => this.ws.terminate(), REJECT_CLOSE_GRACE_MS);
+  }
+
+  /** True (and the connection is being closed) when a frame of `kind` exceeds the DP's rate. */
+  private overRate(kind: FrameKind): boolean {
+    if (this.rejecting) {
+      this.rejecting.dropped++;
+      return true;
+    }
+    if (this.limiter.allow(kind)) return false;
+    const { burst, perSecond } = this.limiter.limitOf(kind);
+    this.reject(
+      new ProtocolError(
+        `${kind} frames exceed the rate limit (burst ${burst}, ${perSecond}/s)`,
+        CLOSE_CODES.rateLimited,
+      ),
+    );
+    return true;
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.rejecting) return;
+    if (this.rejecting) return void this.rejecting.dropped++;
+    // Counted before parsing: the parse is what a flood would make the CP pay for.
+    if (this.info && this.overRate('report')) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     try {
       if (!this.info) {
@@ -210,7 +246,7 @@ export class DataPlaneSession {
   }
 
   private onPing(data: Buffer): void {
-    if (this.rejecting) return;
+    if (this.overRate('heartbeat')) return;
     const hash = data.toString('latin1');
     if (!CONFIG_HASH_PATTERN.test(hash)) {
       return this.reject(
@@ -233,8 +269,17 @@ export class DataPlaneSession {
     if (this.info && this.ctx.dataPlanes.get(this.identity.id)) {
       this.ctx.dataPlanes.upsert(this.identity.id, { status: 'disconnected' });
     }
-    const level = code === CLOSE_CODES.goingAway || code === CLOSE_CODES.normal ? 'info' : 'warn';
-    this.log[level]({ close_code: code, reason }, 'data plane disconnected');
+    if (this.rejecting) {
+      // The one line a refused connection gets, however many frames it sent after the first bad one.
+      const { reason: why, code: sent, dropped } = this.rejecting;
+      this.log.error(
+        { reason: why, close_code: sent, frames_dropped: dropped },
+        'closing data plane connection: protocol error',
+      );
+    } else {
+      const level = code === CLOSE_CODES.goingAway || code === CLOSE_CODES.normal ? 'info' : 'warn';
+      this.log[level]({ close_code: code, reason }, 'data plane disconnected');
+    }
     this.onGone(this);
   }
 }

@@ -6,11 +6,14 @@ import { errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { ClusterTlsPolicy } from '../../protocol/tls-policy.js';
 import type { ClientVerification } from './client-verification.js';
+import { createConnectionGuard, type ConnectionGuard } from './connection-guard.js';
 
 /** Bound servers of one listener and their addresses. */
 export interface TlsServers {
   servers: Server[];
   addresses: { host: string; port: number }[];
+  /** Connection limits shared by the servers (per source address, handshakes in flight). */
+  guard: ConnectionGuard;
 }
 
 /** Ends an upgrade request with a JSON error (400/404) and closes the socket. */
@@ -35,7 +38,10 @@ export async function startTlsServers(o: {
   logger: Logger;
   /** Names the listener in log lines ("cluster", "cluster telemetry"). */
   label: string;
+  /** Connection limits; without one, connection-guard.ts defaults apply. */
+  guard?: ConnectionGuard;
 }): Promise<TlsServers> {
+  const guard = o.guard ?? createConnectionGuard({ logger: o.logger, label: o.label });
   const servers: Server[] = [];
   const addresses: { host: string; port: number }[] = [];
   try {
@@ -45,6 +51,7 @@ export async function startTlsServers(o: {
           .writeHead(426, { 'content-type': 'application/json' })
           .end(JSON.stringify({ message: 'Upgrade Required' }));
       });
+      guard.attach(server);
       o.verification.attach(server);
       server.on('tlsClientError', (err, sock) =>
         o.logger.debug({ ip: sock.remoteAddress, err: errorMessage(err) }, `${o.label} tls handshake failed`),
@@ -61,7 +68,7 @@ export async function startTlsServers(o: {
     for (const s of servers) s.close();
     throw err;
   }
-  return { servers, addresses };
+  return { servers, addresses, guard };
 }
 
 /** Closes the servers and cuts whatever connections they still hold. */
