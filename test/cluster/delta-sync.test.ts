@@ -26,7 +26,6 @@ import {
   startDataPlaneSync,
   type DataPlaneSync,
 } from '../../src/runtime/data-plane/sync/start-data-plane-sync.js';
-import { exportForDataPlanes } from '../../src/runtime/node/config-export.js';
 import { systemClock } from '../../src/runtime/protocol/clock.js';
 import type { ConfigHashes } from '../../src/runtime/protocol/messages.js';
 import { createSharedTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
@@ -86,7 +85,8 @@ async function startCp(
   const { logger, lines } = captureLogger('control-plane');
   const registry = createDataPlaneRegistry({ purgeDelaySeconds: 3600, clock: systemClock });
   await registry.start();
-  const sources = createStoreSources(store, exportForDataPlanes);
+  const sources = createStoreSources(store);
+  cleanups.push(() => sources.close());
   const listener = await startClusterListener({
     listen: [{ host: '127.0.0.1', port: 0 }],
     tls: createSharedTlsPolicy(pair.certPem, pair.keyPem),

@@ -19,7 +19,6 @@ import { createTelemetryAggregator } from '../control-plane/telemetry/telemetry-
 import { startTelemetryListener } from '../control-plane/telemetry/telemetry-listener.js';
 import { registerTelemetryMetrics } from '../control-plane/telemetry/telemetry-metrics.js';
 import { telemetryRoutes } from '../control-plane/telemetry/telemetry-routes.js';
-import { exportForDataPlanes } from './config-export.js';
 import { createStoreSources } from '../control-plane/sync/v2/delta-source.js';
 import { loadedPlugins } from './plugin-inventory.js';
 import { listenerAddresses } from './listener-addresses.js';
@@ -90,9 +89,9 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     await cp.close();
     throw err;
   }
-  // One export per config version, hashed once, serves v1 (full snapshots) and v2 (deltas) DPs alike,
-  // so both report the same config hash.
-  const sources = createStoreSources(cp.store, exportForDataPlanes, () => snapshotOrLastKnown(cp.store));
+  // One export per config version, kept up to date from the store's change events, serves v1 (full
+  // snapshots) and v2 (deltas) DPs alike, so both report the same config hash.
+  const sources = createStoreSources(cp.store, () => snapshotOrLastKnown(cp.store));
   currentExport = async () => {
     const { version, hashes } = await sources.delta.current();
     return { configHash: hashes.config, version };
@@ -137,6 +136,7 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     close: async () => {
       await telemetryListener?.close();
       await cluster.close();
+      sources.close();
       await cp.close();
       dataPlanes.stop();
     },

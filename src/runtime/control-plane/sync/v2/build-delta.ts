@@ -68,9 +68,10 @@ export function buildDeltaChanges(
     }
   }
 
-  // Indexes of the export, only for the families the delta touches (a one-route change indexes routes).
+  // The export's own lookup when it has one (a binary search); else index the touched families.
   const indexes = new Map<string, Map<string, Entity>>();
   const exported = (family: string, id: string): Entity | null => {
+    if (target.find) return target.find(family, id);
     let index = indexes.get(family);
     if (!index) {
       index = new Map();

@@ -87,7 +87,8 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
     cacheVersion = cur.version;
     snapshot = null;
     deltas.clear();
-    plugins = configuredPluginNames(cur.config);
+    // The export knows its plugins; counting them over the config would visit every consumer.
+    plugins = cur.plugins ?? configuredPluginNames(cur.config);
   };
   const snapshotPayload = async (cur: VersionedExport) => {
     snapshot ??= await buildSnapshotFrames(

@@ -1,16 +1,8 @@
-import type { ConfigHashes } from '../../../protocol/messages.js';
-import type { ChangeEvent, Store, StoreConfig, StoreSnapshot } from '../../store/store.js';
+import type { ChangeEvent, Store, StoreSnapshot } from '../../store/store.js';
 import type { ConfigSource } from '../config-source.js';
+import { DataPlaneExport, type VersionedExport } from './export-state.js';
 
-/** One config version as DPs get it, with the store's full (unfiltered) content at that version. */
-export interface VersionedExport {
-  version: number;
-  /** The export for DPs (disabled services and plugins left out), as v1 sends it. */
-  config: Record<string, unknown>;
-  hashes: ConfigHashes;
-  /** Everything in the store at `version`: deltas need it to find what a disabled service hides. */
-  store: StoreConfig;
-}
+export type { VersionedExport } from './export-state.js';
 
 /** What protocol v2 needs from the CP: versioned exports and the store's change log. */
 export interface DeltaSource {
@@ -25,32 +17,65 @@ export interface DeltaSource {
 export interface StoreSources {
   delta: DeltaSource;
   v1: ConfigSource;
+  /** Versions exported from a full snapshot and from change events (tests, benchmark). */
+  readonly stats: { full: number; incremental: number };
+  /** Stops following the store's events. */
+  close(): void;
 }
 
+// Events held for the next `current()`; more than this and a snapshot is cheaper than replaying them.
+const MAX_PENDING_EVENTS = 10_000;
+
 /**
- * Builds the v1 and v2 config sources from a store and the export function (exportForDataPlanes).
- * The export is made once per version whichever protocol asks first, so a v1 and a v2 DP on the same
- * version get the same config and the same hash. `snapshot` may be replaced (e.g. the node's
+ * Builds the v1 and v2 config sources from a store. The export for DPs is kept up to date from the
+ * store's change events (DataPlaneExport: only changed families are re-listed and re-hashed), and
+ * rebuilt from a full snapshot at start and whenever the events do not lead exactly to the store's
+ * version (a gap, events from another CP not seen, a failed listener). One export per version serves
+ * both protocols, so v1 and v2 DPs hash the same bytes. `snapshot` may be replaced (e.g. the node's
  * last-known-snapshot fallback during a database outage).
  */
 export function createStoreSources(
   store: Store,
-  exportConfig: (s: StoreSnapshot) => { config: Record<string, unknown>; hashes: ConfigHashes },
   snapshot: () => Promise<StoreSnapshot> = () => store.snapshot(),
 ): StoreSources {
-  let cached: VersionedExport | null = null;
+  let state: DataPlaneExport | null = null;
+  let pending: ChangeEvent[] = [];
+  // Counted for tests and the benchmark: how often a version needed the full export.
+  const stats = { full: 0, incremental: 0 };
+  const unsubscribeEvents = store.onChange((event) => {
+    pending.push(event);
+    if (pending.length > MAX_PENDING_EVENTS) {
+      pending = [];
+      state = null;
+    }
+  });
+  const replay = (s: DataPlaneExport, events: readonly ChangeEvent[]) => {
+    for (const e of events) {
+      if (e.version <= s.current().version) continue;
+      if (!s.apply(e)) return;
+      stats.incremental++;
+    }
+  };
   const current = async (): Promise<VersionedExport> => {
     // The version is one read; a full snapshot of a large store is not, and most calls find no change.
-    if (cached !== null) {
-      const version = await store.version().catch(() => null);
-      if (version === cached.version) return cached;
+    const version = state === null ? null : await store.version().catch(() => null);
+    if (state !== null && version !== null && state.current().version <= version) {
+      const s = state;
+      const events = pending;
+      pending = [];
+      replay(s, events);
+      // A commit is announced only once flushed; the log already has it (and whatever another CP wrote).
+      if (s.current().version < version)
+        replay(s, (await store.changesSince(s.current().version).catch(() => null)) ?? []);
+      if (s.current().version >= version) return s.current();
     }
     const snap = await snapshot();
-    if (cached === null || cached.version !== snap.version) {
-      const { config, hashes } = exportConfig(snap);
-      cached = { version: snap.version, config, hashes, store: snap.config };
+    if (state === null || state.current().version !== snap.version) {
+      state = DataPlaneExport.fromSnapshot(snap);
+      stats.full++;
+      pending = pending.filter((e) => e.version > snap.version);
     }
-    return cached;
+    return state.current();
   };
   const onChange = (listener: () => void) => store.onChange(() => listener());
   return {
@@ -62,5 +87,7 @@ export function createStoreSources(
       },
       onChange,
     },
+    stats,
+    close: unsubscribeEvents,
   };
 }
