@@ -50,6 +50,15 @@ test-unit: build envtest postgres ## run the jest suites (unit, multi-process, e
 
 test: lint typecheck test-unit ## run every check and test
 
+.PHONY: e2e e2e-kind
+
+e2e: build envtest ## the end-to-end scenarios (helm install, samples, traffic, scaling, rotation, upgrade) on the local test cluster
+	@echo "==> end-to-end scenarios on the local node (jest test/e2e; each scenario prints its wall time)"
+	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci --runInBand test/e2e
+
+e2e-kind: deps ## the same scenarios on a kind cluster (needs Docker and kind; creates and deletes the cluster)
+	@hack/e2e-kind.sh
+
 demo: build ## a control plane and two data planes on this machine, a sample config and an echo upstream
 	@node hack/demo.mjs
 
