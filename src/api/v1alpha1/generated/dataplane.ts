@@ -40,7 +40,7 @@ export interface DataPlaneSpec {
    */
   replicas: number;
   /**
-   * Labels the data planes report to the control plane (Kong's cluster_dp_labels), e.g. region. At most 10; keys and values are 1 to 63 characters, start and end with a letter or digit and contain letters, digits, '_', '.', '-' (values also ':'); keys may not start with kong, konnect, insomnia, mesh or kic.
+   * Labels the data planes report to the control plane (Kong's cluster_dp_labels), e.g. region. At most 9 (the operator adds one of its own, and Kong allows 10); keys and values are 1 to 63 characters, start and end with a letter or digit and contain letters, digits, '_', '.', '-' (values also ':'); keys may not start with kong, konnect, insomnia, mesh or kic.
    */
   labels?: {
     [k: string]: string | undefined;

@@ -27,7 +27,7 @@ export interface HybridCluster {
  */
 export interface HybridClusterSpec {
   /**
-   * Hybridgate version that the control plane and all data planes run (semantic version, e.g. 0.1.0). It selects the default image tag.
+   * Hybridgate version that the control plane and all data planes run (semantic version, e.g. 0.1.0). It selects the default image tag. Changing it upgrades in a safe order: the control plane first; then, once it is ready, each data plane group in turn, each only after the previous one is ready and synced (a downgrade goes the other way: groups first, the control plane last), so that no data plane ever runs a newer minor than its control plane.
    */
   version: string;
   /**
@@ -107,6 +107,35 @@ export interface HybridClusterControlPlane {
    */
   conf?: {
     [k: string]: string | undefined;
+  };
+  /**
+   * Gateway configuration kept in ConfigMaps (GitOps): Kong declarative files (YAML or JSON, _format_version 3.0) whose entities all carry managedTag. The operator validates them through the control plane, then makes the entities carrying managedTag match the files exactly, leaving every other entity alone, and repairs changes made to them through the Admin API.
+   */
+  declarativeConfig?: {
+    /**
+     * ConfigMaps in the same namespace holding the files; with key unset every key of the ConfigMap is a file. The files are merged in order; an entity declared twice (same name or id) is an error naming both files.
+     *
+     * @minItems 1
+     * @maxItems 16
+     */
+    configMapRefs: {
+      /**
+       * Name of the ConfigMap.
+       */
+      name: string;
+      /**
+       * One key of the ConfigMap; every key when unset.
+       */
+      key?: string;
+    }[];
+    /**
+     * The tag that marks the entities the files own (a Kong tag without ',' or '/'). Entities without it, created through the Admin API, are never changed.
+     */
+    managedTag: string;
+    /**
+     * How often the operator compares the control plane's managed entities with the files and repairs any difference.
+     */
+    syncIntervalSeconds: number;
   };
 }
 /**
@@ -198,11 +227,15 @@ export interface DataPlaneGroup {
    */
   name: string;
   /**
+   * Hybridgate version of this group when it must differ from spec.version (e.g. to hold a group back). Same major as spec.version and a minor not newer (Kong's version compatibility rule). The group uses the official image tagged with it, even when spec.image is set.
+   */
+  version?: string;
+  /**
    * Number of data plane pods in the group.
    */
   replicas: number;
   /**
-   * Labels the data planes report to the control plane (Kong's cluster_dp_labels), e.g. region. At most 10; keys and values are 1 to 63 characters, start and end with a letter or digit and contain letters, digits, '_', '.', '-' (values also ':'); keys may not start with kong, konnect, insomnia, mesh or kic.
+   * Labels the data planes report to the control plane (Kong's cluster_dp_labels), e.g. region. At most 9 (the operator adds one of its own, and Kong allows 10); keys and values are 1 to 63 characters, start and end with a letter or digit and contain letters, digits, '_', '.', '-' (values also ':'); keys may not start with kong, konnect, insomnia, mesh or kic.
    */
   labels?: {
     [k: string]: string | undefined;
@@ -289,7 +322,7 @@ export interface HybridClusterStatus {
    */
   observedGeneration?: number;
   /**
-   * Current state: Ready (control plane and every data plane group ready), Synced, CertificatesReady, Progressing.
+   * Current state: Ready (control plane and every data plane group ready), Synced (every group's data planes run the control plane's current configuration), Compatible (no data plane is version- or plugin-incompatible), CertificatesReady, Progressing (a version change is being rolled out).
    *
    * @maxItems 16
    */
@@ -310,6 +343,10 @@ export interface HybridClusterStatus {
      * The control plane's current configuration hash.
      */
     configHash?: string;
+    /**
+     * Hybridgate version the ControlPlane is set to run.
+     */
+    version?: string;
   };
   /**
    * The owned DataPlanes, one per group.
@@ -325,6 +362,23 @@ export interface HybridClusterStatus {
    * Data plane nodes synced / all nodes over every group, e.g. 5/6.
    */
   syncedSummary?: string;
+  /**
+   * The version change being rolled out, absent when none is. Kept here (not in the operator's memory) so that a restarted operator continues where it stopped.
+   */
+  upgrade?: {
+    /**
+     * The version being rolled out (spec.version when the change started).
+     */
+    version: string;
+    /**
+     * The control plane's version before the change.
+     */
+    fromVersion?: string;
+    /**
+     * What the rollout waits for, controlPlane or dataPlane/<group>.
+     */
+    step: string;
+  };
 }
 /**
  * The state of one data plane group.
@@ -347,11 +401,23 @@ export interface DataPlaneGroupStatus {
    */
   readyReplicas?: number;
   /**
+   * Hybridgate version the DataPlane is set to run.
+   */
+  version?: string;
+  /**
    * Data plane nodes running the control plane's current configuration.
    */
   syncedNodes?: number;
   /**
+   * Data plane nodes the control plane knows for this group.
+   */
+  totalNodes?: number;
+  /**
    * Whether the DataPlane is Ready.
    */
   ready?: boolean;
+  /**
+   * Whether the DataPlane is Synced (false also when fleet status is unavailable).
+   */
+  synced?: boolean;
 }

@@ -6,7 +6,16 @@ import { deleteObject } from '../../kube/delete.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { writeStatus } from '../../kube/status.js';
 import type { Informer } from '../../manager/informer.js';
-import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../manager/reconcile.js';
+import type {
+  ReconcileContext,
+  ReconcileRequest,
+  ReconcileResult,
+  Reconciler,
+} from '../../manager/reconcile.js';
+import { controlPlaneNameFor } from '../../resources/names.js';
+import { planUpgrade, type ObservedChild } from '../../upgrade/plan-upgrade.js';
+import type { WorkloadView } from '../../upgrade/workload-rollout.js';
+import { controlPlaneWorkloadKind } from '../controlplane/render.js';
 import { ensureObjects, type EnsureDeps } from '../ensure.js';
 import { hybridClusterStatus } from './conditions.js';
 import { renderHybridCluster } from './render.js';
@@ -17,11 +26,16 @@ export interface HybridClusterReconcilerDeps extends EnsureDeps {
   controlPlanes: Informer<Kube<ControlPlane>>;
   dataPlanes: Informer<Kube<DataPlane>>;
   now(): number;
+  /** Whether the fleet-status controller runs (Synced gates each group); unset: inferred from status. */
+  fleetStatus?: boolean;
+  /** How soon to look again while an upgrade waits on a rollout (default 5 s). */
+  upgradeRecheckMs?: number;
 }
 
 /**
- * HybridCluster: get → gather (the DataPlanes it controls) → render → ensure the ControlPlane and a
- * DataPlane per group → delete DataPlanes of removed groups → status rolled up from the children.
+ * HybridCluster: get → gather (its ControlPlane, DataPlanes and their workloads) → plan the versions
+ * (upgrades in a safe order) → render → ensure the ControlPlane and a DataPlane per group → delete
+ * DataPlanes of removed groups → status rolled up from the children → the upgrade's Events.
  * Everything else (workloads, certificates) belongs to the ControlPlane and DataPlane controllers.
  */
 export class HybridClusterReconciler implements Reconciler {
@@ -31,7 +45,7 @@ export class HybridClusterReconciler implements Reconciler {
     this.d = deps;
   }
 
-  async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<void> {
+  async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const hc = this.d.hybridClusters.get(req.key);
     if (!hc || hc.metadata.deletionTimestamp) return;
     const owned = this.d.dataPlanes
@@ -41,11 +55,33 @@ export class HybridClusterReconciler implements Reconciler {
           dp.metadata.namespace === req.namespace &&
           dp.metadata.ownerReferences?.some((r) => r.controller && r.uid === hc.metadata.uid),
       );
+    const byGroup = new Map<string, Kube<DataPlane>>();
+    for (const dp of owned) {
+      const group = dp.metadata.labels?.[LABELS.dataPlaneGroup];
+      if (group) byGroup.set(group, dp);
+    }
+    const cp = this.d.controlPlanes.get(`${req.namespace}/${controlPlaneNameFor(req.name)}`);
+    const plan = planUpgrade({
+      version: hc.spec.version,
+      ...(hc.spec.image !== undefined ? { image: hc.spec.image } : {}),
+      groups: (hc.spec.dataPlanes ?? []).map((g) => ({
+        name: g.name,
+        ...(g.version ? { version: g.version } : {}),
+      })),
+      ...(cp ? { controlPlane: this.observe(cp, [controlPlaneWorkloadKind(cp)]) } : {}),
+      dataPlanes: new Map([...byGroup].map(([g, dp]) => [g, this.observe(dp, ['Deployment'])])),
+      ...(hc.status?.upgrade ? { previous: hc.status.upgrade } : {}),
+      ...(hc.status?.conditions?.find((c) => c.type === 'Progressing')
+        ? { previousProgressing: hc.status.conditions.find((c) => c.type === 'Progressing')! }
+        : {}),
+      ...(this.d.fleetStatus !== undefined ? { fleetStatus: this.d.fleetStatus } : {}),
+    });
     let invalidSpec: string | undefined;
     try {
       const children = renderHybridCluster({
         cluster: hc,
         existingDataPlanes: new Map(owned.map((d) => [d.metadata.name!, d])),
+        versions: { controlPlane: plan.controlPlane, dataPlanes: plan.dataPlanes },
       });
       await ensureObjects(
         this.d,
@@ -73,23 +109,54 @@ export class HybridClusterReconciler implements Reconciler {
       if (!(err instanceof OperatorError && err.code === 'INVALID_SPEC')) throw err;
       invalidSpec = err.message;
     }
-    const cp = this.d.controlPlanes.get(`${req.namespace}/${req.name}`);
-    const byGroup = new Map<string, DataPlane>();
-    for (const dp of this.d.dataPlanes.list()) {
-      const group = dp.metadata.labels?.[LABELS.dataPlaneGroup];
-      if (
-        group &&
-        dp.metadata.namespace === req.namespace &&
-        dp.metadata.ownerReferences?.some((r) => r.uid === hc.metadata.uid)
-      )
-        byGroup.set(group, dp);
-    }
     const status = hybridClusterStatus(hc, {
       controlPlane: cp,
       dataPlanes: byGroup,
+      plan,
       invalidSpec,
       now: this.d.now(),
     });
-    await writeStatus(this.d.client, hc, status).catch(ignoreNotFound);
+    const written = await writeStatus(this.d.client, hc, status).catch(ignoreNotFound);
+    // Events after the status holds the new step: a failed write retries the reconcile, which finds
+    // the same transition again, so each step is recorded once.
+    if (written) {
+      for (const ev of plan.events) {
+        ctx.log.info({ reason: ev.reason }, ev.message);
+        await this.d.events.record(hc, ev);
+      }
+    }
+    // Workload status (rollout progress) does not requeue the cluster by itself; look again.
+    if (plan.upgrade) return { requeueAfterMs: this.d.upgradeRecheckMs ?? 5_000 };
+  }
+
+  // A child as the planner sees it: its spec's version/image, its workload from the caches, its status.
+  private observe(child: ControlPlane | DataPlane, kinds: string[]): ObservedChild {
+    const key = `${child.metadata.namespace}/${child.metadata.name}`;
+    let workload: WorkloadView | undefined;
+    for (const kind of kinds) {
+      const found = this.d.caches[kind]?.get(key) as WorkloadView | undefined;
+      if (found) {
+        workload = { ...found, kind };
+        break;
+      }
+    }
+    const status = child.status as
+      | {
+          observedGeneration?: number;
+          conditions?: ObservedChild['conditions'];
+          counts?: ObservedChild['counts'];
+          configHash?: string;
+        }
+      | undefined;
+    return {
+      version: child.spec.version,
+      ...(child.spec.image !== undefined ? { image: child.spec.image } : {}),
+      ...(child.metadata.generation !== undefined ? { generation: child.metadata.generation } : {}),
+      ...(status?.observedGeneration !== undefined ? { observedGeneration: status.observedGeneration } : {}),
+      ...(workload ? { workload } : {}),
+      ...(status?.conditions ? { conditions: status.conditions } : {}),
+      ...(status?.counts ? { counts: status.counts } : {}),
+      ...(status?.configHash ? { configHash: status.configHash } : {}),
+    };
   }
 }

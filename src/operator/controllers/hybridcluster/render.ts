@@ -5,12 +5,31 @@ import { replicasOwner } from '../../resources/annotations.js';
 import { objectLabels } from '../../resources/labels.js';
 import { controlPlaneNameFor, dataPlaneNameFor } from '../../resources/names.js';
 import { controllerRef } from '../../resources/owner.js';
+import type { VersionTarget } from '../../upgrade/plan-upgrade.js';
 
 /** What the HybridCluster renderer needs besides the cluster: the DataPlanes that exist now, by name. */
 export interface HybridClusterRenderInput {
   cluster: HybridCluster;
   /** Existing DataPlanes (their replicas-owner annotation decides whether replicas are set). */
   existingDataPlanes?: Map<string, Pick<DataPlane, 'metadata'>>;
+  /**
+   * The version/image of each child as the upgrade plan decides (groups by name). Unset: every child
+   * at its target (spec.version and spec.image, or the group's own version).
+   */
+  versions?: { controlPlane: VersionTarget; dataPlanes: ReadonlyMap<string, VersionTarget> };
+}
+
+const withImage = (v: VersionTarget) => ({
+  version: v.version,
+  ...(v.image !== undefined ? { image: v.image } : {}),
+});
+
+/** A group's target: its own version (official image) when it sets one, else the cluster's version and image. */
+export function groupTarget(hc: HybridCluster, group: { version?: string }): VersionTarget {
+  if (group.version) return { version: group.version };
+  return hc.spec.image !== undefined
+    ? { version: hc.spec.version, image: hc.spec.image }
+    : { version: hc.spec.version };
 }
 
 /** The desired children of a HybridCluster: one ControlPlane and one DataPlane per group. */
@@ -30,7 +49,7 @@ export function renderHybridCluster(input: HybridClusterRenderInput): HybridClus
   const namespace = hc.metadata.namespace!;
   const owner = controllerRef(hc as unknown as KubeObject);
   const cpName = controlPlaneNameFor(name);
-  const image = hc.spec.image !== undefined ? { image: hc.spec.image } : {};
+  const cpVersion = input.versions?.controlPlane ?? groupTarget(hc, {});
   const cp = hc.spec.controlPlane;
   const controlPlane: ControlPlane = {
     apiVersion: GROUP_VERSION,
@@ -42,8 +61,7 @@ export function renderHybridCluster(input: HybridClusterRenderInput): HybridClus
       ownerReferences: [owner],
     },
     spec: {
-      version: hc.spec.version,
-      ...image,
+      ...withImage(cpVersion),
       certificates: hc.spec.certificates,
       replicas: cp.replicas,
       database: cp.database,
@@ -57,8 +75,7 @@ export function renderHybridCluster(input: HybridClusterRenderInput): HybridClus
     const dpName = dataPlaneNameFor(name, group.name);
     const existing = input.existingDataPlanes?.get(dpName);
     const spec: Record<string, unknown> = {
-      version: hc.spec.version,
-      ...image,
+      ...withImage(input.versions?.dataPlanes.get(group.name) ?? groupTarget(hc, group)),
       controlPlaneRef: { name: cpName },
       service: group.service,
     };
