@@ -4,7 +4,9 @@ import { open, type RootDatabase } from 'lmdb';
 import { errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import { configHashesSchema, type ConfigHashes } from '../../protocol/messages.js';
-import { decryptRecord, deriveCacheKey, encryptRecord } from './cache-crypto.js';
+import { deriveCacheKey } from './cache-crypto.js';
+import { createRecordStore, RECORD_KEY, HASH_KEY, TAG_KEY } from './record-store.js';
+import { recordSeal } from './cache-records.js';
 import { probeLmdbEnvironment } from './probe-lmdb.js';
 
 /** A config as the DP applied it, with the hashes the CP sent. */
@@ -15,12 +17,27 @@ export interface CachedConfig {
   version?: number;
 }
 
+/** A protocol v2 delta as the cache persists it: the entities it touched, and the config it led to. */
+export interface CachedDelta {
+  /** The version the delta applies to; the cache must hold exactly it, else it is rewritten whole. */
+  fromVersion: number;
+  changes: readonly { op: 'upsert' | 'delete'; family: string; id: string; entity: unknown }[];
+  /** The config after the delta, with its hashes and version (`version` is required here). */
+  entry: CachedConfig & { version: number };
+}
+
 /** The DP's persistent copy of its last applied config. */
 export interface ConfigCache {
   /** The cached config, or null (none, discarded, unreadable: each logged). Never throws. */
   load(): Promise<CachedConfig | null>;
   /** Replaces the cached config in one transaction. */
   save(entry: CachedConfig): Promise<void>;
+  /**
+   * Persists a delta entity by entity (puts and deletes, the new hashes and version) in one
+   * transaction; a cache not at `fromVersion` (or written by an older format) is rewritten whole.
+   * Resolves to how it was written.
+   */
+  saveDelta(delta: CachedDelta): Promise<'delta' | 'full'>;
   close(): Promise<void>;
 }
 
@@ -37,21 +54,19 @@ export interface ConfigCacheOptions {
   logger: Logger;
 }
 
-const RECORD_KEY = 'declarative_config';
-const HASH_KEY = 'declarative_config:hash';
-const TAG_KEY = 'validation_tag';
-
 /** A cache that keeps nothing (data_plane_config_cache_mode = off). */
 const OFF: ConfigCache = {
   load: async () => null,
   save: async () => undefined,
+  saveDelta: async () => 'full',
   close: async () => undefined,
 };
 
 /**
- * Opens the LMDB config cache. The whole record (config, hashes, mode) is one value written in one
- * transaction together with the hash key, so a crash mid-write leaves the previous record readable
- * (LMDB commits are atomic). A cache that cannot be opened (probed in a child process first, since a
+ * Opens the LMDB config cache. The head record (hashes, version, top-level keys and scalars) and one
+ * record per entity are written in one transaction together with the hash key, so a crash mid-write
+ * leaves the previous config readable (LMDB commits are atomic); a delta touches only its entities'
+ * records and the head. A cache from before entity records (the whole config in the head) still loads. A cache that cannot be opened (probed in a child process first, since a
  * corrupt file can crash the native binding) is moved aside and recreated: a broken cache costs the
  * DP its head start, never its ability to start.
  */
@@ -76,6 +91,8 @@ export async function openConfigCache(opts: ConfigCacheOptions): Promise<ConfigC
     }
   }
 
+  const seal = recordSeal(key, opts.versionTag);
+  const store = createRecordStore(db, seal, opts.versionTag);
   return {
     async load() {
       try {
@@ -90,18 +107,7 @@ export async function openConfigCache(opts: ConfigCacheOptions): Promise<ConfigC
           await db.clearAsync();
           return null;
         }
-        const envelope = JSON.parse(raw.toString('utf8')) as { mode?: string; data?: string };
-        let plain: Buffer;
-        if (envelope.mode === 'encrypted') {
-          if (!key) throw new Error('the cache is encrypted but data_plane_config_cache_mode is unencrypted');
-          plain = decryptRecord(key, Buffer.from(String(envelope.data), 'base64'), opts.versionTag);
-        } else if (envelope.mode === 'unencrypted') {
-          if (key) throw new Error('the cache is unencrypted but data_plane_config_cache_mode is encrypted');
-          plain = Buffer.from(String(envelope.data), 'base64');
-        } else {
-          throw new Error(`unknown record mode ${JSON.stringify(envelope.mode)}`);
-        }
-        const entry = JSON.parse(plain.toString('utf8')) as CachedConfig;
+        const entry = store.read();
         const hashes = configHashesSchema.parse(entry.hashes);
         if (entry.config === null || typeof entry.config !== 'object' || Array.isArray(entry.config)) {
           throw new Error('record holds no configuration object');
@@ -117,15 +123,12 @@ export async function openConfigCache(opts: ConfigCacheOptions): Promise<ConfigC
       }
     },
     async save(entry) {
-      const plain = Buffer.from(JSON.stringify(entry), 'utf8');
-      const envelope = key
-        ? { mode: 'encrypted', data: encryptRecord(key, plain, opts.versionTag).toString('base64') }
-        : { mode: 'unencrypted', data: plain.toString('base64') };
-      await db.transaction(() => {
-        db.put(TAG_KEY, Buffer.from(opts.versionTag, 'utf8'));
-        db.put(RECORD_KEY, Buffer.from(JSON.stringify(envelope), 'utf8'));
-        db.put(HASH_KEY, Buffer.from(entry.hashes.config, 'utf8'));
-      });
+      await db.transaction(() => store.writeFull(entry));
+    },
+    async saveDelta(delta) {
+      return db.transaction(() =>
+        store.writeDelta(delta) ? 'delta' : (store.writeFull(delta.entry), 'full'),
+      );
     },
     async close() {
       await db.close();

@@ -2,8 +2,8 @@ import { describe, it, expect } from '@jest/globals';
 import { gzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../../shared/logger.js';
-import { configHashes } from '../../../config/hash.js';
-import type { CachedConfig, ConfigCache } from '../../cache/config-cache.js';
+import { configHashes, updateConfigHashes } from '../../../config/hash.js';
+import type { CachedConfig, CachedDelta, ConfigCache } from '../../cache/config-cache.js';
 import type { ConfigApplier } from '../config-applier.js';
 import { createDeltaApplier } from './delta-applier.js';
 
@@ -61,7 +61,15 @@ function setup() {
       current = hashes.config;
     },
   } as unknown as ConfigApplier;
-  const cache = { save: async (e: CachedConfig) => void saved.push(e) } as unknown as ConfigCache;
+  const deltas: CachedDelta[] = [];
+  const cache = {
+    save: async (e: CachedConfig) => void saved.push(e),
+    saveDelta: async (d: CachedDelta) => {
+      deltas.push(d);
+      saved.push(d.entry);
+      return 'delta';
+    },
+  } as unknown as ConfigCache;
   const d = createDeltaApplier({
     applier,
     cache,
@@ -72,19 +80,55 @@ function setup() {
     onRejected: () => undefined,
     requestResync: (reason) => resyncs.push(reason) > 0,
   });
-  return { d, served, saved, resyncs };
+  return { d, served, saved, resyncs, deltas };
 }
 
 describe('DP delta applier', () => {
-  it('applies a snapshot then a delta, persisting each with its version', async () => {
-    const { d, served, saved } = setup();
+  it('applies a snapshot then a delta, persisting each with its version (the delta entity by entity)', async () => {
+    const { d, served, saved, deltas } = setup();
     d.offer(snapshot(4, v1));
     d.offer(delta(4, 6));
     await d.idle();
     expect(served.at(-1)).toEqual(v2);
     expect(saved.map((s) => s.version)).toEqual([4, 6]);
+    expect(deltas.map((x) => [x.fromVersion, x.changes.length])).toEqual([[4, 1]]);
     expect(d.applied()).toEqual({ version: 6, hash: configHashes(v2).config });
     expect(d.counts).toEqual({ delta: 1, snapshot: 1, resync: 0 });
+  });
+
+  it('re-hashes only the families a delta touches, keeping the other hashes of the applied config', async () => {
+    const { d, served, resyncs } = setup();
+    // The snapshot's services hash is not that of its (absent) services: only a DP that carries it
+    // over, rather than re-hashing everything, arrives at the CP's hash after the routes delta.
+    const claimed = { ...configHashes(v1), services: 'f'.repeat(32) };
+    const withClaim = updateConfigHashes(claimed, v1, []);
+    d.offer(
+      frame({
+        type: 'reconfigure',
+        timestamp: 1,
+        version: 4,
+        config_table: v1,
+        config_hash: withClaim.config,
+        hashes: withClaim,
+      }),
+    );
+    const after = updateConfigHashes(claimed, v2, ['routes']);
+    const changes = [{ op: 'upsert', family: 'routes', id: id(2), entity: { id: id(2), name: 'b' } }];
+    d.offer(
+      frame({
+        type: 'delta',
+        timestamp: 1,
+        from_version: 4,
+        to_version: 5,
+        changes,
+        config_hash: after.config,
+        hashes: after,
+      }),
+    );
+    await d.idle();
+    expect(resyncs).toEqual([]);
+    expect(served.at(-1)).toEqual(v2);
+    expect(d.applied()).toEqual({ version: 5, hash: after.config });
   });
 
   it('asks for a snapshot on a gap, a wrong hash or an undecodable frame, and serves nothing wrong', async () => {

@@ -1,10 +1,10 @@
 import { errorMessage } from '../../../../shared/errors.js';
 import type { Logger } from '../../../../shared/logger.js';
-import { configHashes } from '../../../config/hash.js';
+import { configHashes, updateConfigHashes } from '../../../config/hash.js';
 import type { ConfigHashes, ErrorReport } from '../../../protocol/messages.js';
 import { decodeV2Frame } from '../../../protocol/v2/frames.js';
 import type { Delta, SnapshotPart, SnapshotV2 } from '../../../protocol/v2/messages.js';
-import type { CachedConfig, ConfigCache } from '../../cache/config-cache.js';
+import type { ConfigCache } from '../../cache/config-cache.js';
 import type { ConfigApplier } from '../config-applier.js';
 import { applyDeltaChanges } from './apply-delta.js';
 
@@ -62,15 +62,25 @@ export function createDeltaApplier(opts: {
     opts.requestResync(reason);
   };
 
-  const commit = async (next: AppliedState, kind: 'delta' | 'snapshot') => {
+  /**
+   * Makes `next` the applied state, persists it (a delta entity by entity, a snapshot whole), and only
+   * then tells the CP: the hash a DP acknowledges is the one its cache holds, so a DP killed right
+   * after an acknowledgement restarts on that config.
+   */
+  const commit = async (next: AppliedState, kind: 'delta' | 'snapshot', delta: Delta | null) => {
+    const from = state?.version ?? 0;
     state = next;
     counts[kind]++;
-    opts.onApplied(next.hashes.config);
     // The config already serves; a failed cache write only costs the next cold start.
-    const entry: CachedConfig = { config: next.config, hashes: next.hashes, version: next.version };
-    await opts.cache.save(entry).catch((err: unknown) => {
+    const entry = { config: next.config, hashes: next.hashes, version: next.version };
+    await (
+      delta
+        ? opts.cache.saveDelta({ fromVersion: from, changes: delta.changes, entry })
+        : opts.cache.save(entry)
+    ).catch((err: unknown) => {
       log.warn({ err: errorMessage(err) }, 'unable to write the config cache');
     });
+    opts.onApplied(next.hashes.config);
   };
 
   const onSnapshot = async (msg: SnapshotV2) => {
@@ -95,7 +105,7 @@ export function createDeltaApplier(opts: {
       }
       log.info({ config_hash: msg.config_hash, version: msg.version }, 'configuration applied (snapshot)');
     }
-    await commit(next, 'snapshot');
+    await commit(next, 'snapshot', null);
   };
 
   const onDelta = async (msg: Delta) => {
@@ -113,7 +123,9 @@ export function createDeltaApplier(opts: {
     } catch (err) {
       return resync(errorMessage(err), ctx);
     }
-    const hash = configHashes(config).config;
+    // Only the families the delta touched are re-hashed; the others keep the applied config's hashes.
+    const hashes = updateConfigHashes(state.hashes, config, new Set(msg.changes.map((c) => c.family)));
+    const hash = hashes.config;
     if (hash !== msg.hashes.config)
       return resync(`config hash after the delta is ${hash}, expected ${msg.hashes.config}`, ctx);
     try {
@@ -122,7 +134,7 @@ export function createDeltaApplier(opts: {
       return resync(`the config after the delta is invalid: ${errorMessage(err)}`, ctx);
     }
     log.info({ ...ctx, changes: msg.changes.length }, 'configuration applied (delta)');
-    await commit({ config, hashes: msg.hashes, version: msg.to_version }, 'delta');
+    await commit({ config, hashes, version: msg.to_version }, 'delta', msg);
   };
 
   const onPart = async (msg: SnapshotPart) => {
