@@ -1,42 +1,44 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kube, KubeObject } from '../../src/api/meta.js';
 import type { DataPlane } from '../../src/api/v1alpha1/index.js';
-import { ADMIN_URL_OVERRIDE_ANNOTATION } from '../../src/operator/controllers/fleet-status/admin-url.js';
-import { addFleetStatusController } from '../../src/operator/controllers/fleet-status/fleet-status-reconciler.js';
 import { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
-import { Manager } from '../../src/operator/manager/manager.js';
+import type { Manager } from '../../src/operator/manager/manager.js';
 import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
 import { LABELS } from '../../src/shared/contract.js';
-import { createLogger } from '../../src/shared/logger.js';
-import { adminCall } from '../cluster/helpers/http.js';
 import {
-  controlPlaneEnv,
   dataPlaneEnv,
   removeWorkspaces,
   startHybridgate,
   Workspace,
-  type CertFiles,
   type StartedNode,
 } from '../cluster/helpers/hybrid-cluster.js';
 import { stopAllNodes } from '../cluster/helpers/node-process.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
-import { createNamespace, reconcileCount } from './operator-harness.js';
+import {
+  createNamespace,
+  grantOperatorRbac,
+  reconcileCount,
+  startOperator,
+  type RunningOperator,
+} from './operator-harness.js';
 import { pollUntil } from './poll.js';
+import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
 
-// A real CP process (the operator reaches it through the test-only admin URL override), DPs as local
-// processes with a generated shared certificate, Pod objects standing in for their pods (no kubelet),
-// and the fleet-status controller in a manager, polling on short injected intervals.
-const logger = createLogger({ component: 'fleet-status-test', level: 'silent' });
+// The operator (config/rbac identity, fleet status on short intervals) makes the ControlPlane's
+// Secrets; a real CP process runs with them as the rendered pod would (admin_auth = token, the Admin
+// API on TLS only), reached through the test-only URL override and verified against the Service name.
+// DPs run as local processes with the operator-made shared certificate; Pod objects stand in for their
+// pods (no kubelet).
 let env: TestEnvironment;
 let admin: KubeClient;
 let ws: Workspace;
-let certs: CertFiles;
-let cp: StartedNode;
+let cp: ProtectedControlPlane;
 let ns: string;
 const dps = new Map<string, StartedNode>();
+let operator: RunningOperator | undefined;
 let manager: Manager | undefined;
 
 type Row = { id: string; labels: Record<string, string> };
@@ -56,9 +58,8 @@ const dataPlane = () =>
   admin.request<Kube<DataPlane> & { status?: DpStatus }>({ method: 'GET', path: dpPath() });
 const cond = (s: DpStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 const cpHash = async () =>
-  (await adminCall<{ config_hash: string }>(cp.port('admin'), 'GET', '/clustering/config-hash')).config_hash;
-const cpRows = async () =>
-  (await adminCall<{ data: Row[] }>(cp.port('admin'), 'GET', '/clustering/data-planes?size=1000')).data;
+  (await cp.json<{ config_hash: string }>('GET', '/clustering/config-hash')).config_hash;
+const cpRows = async () => (await cp.json<{ data: Row[] }>('GET', '/clustering/data-planes?size=1000')).data;
 
 async function createPod(name: string): Promise<void> {
   await admin.request({
@@ -78,7 +79,7 @@ async function startDp(pod: string, extra: Record<string, string> = {}): Promise
   await createPod(pod);
   const dp = await startHybridgate(
     pod,
-    dataPlaneEnv(ws, pod, certs, cp.port('cluster'), {
+    dataPlaneEnv(ws, pod, cp.clusterCerts, cp.node.port('cluster'), {
       HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:edge,${POD_NODE_LABEL}:${pod}`,
       ...extra,
     }),
@@ -98,9 +99,8 @@ async function nextPolls(n: number): Promise<void> {
 beforeAll(async () => {
   env = await startEnvironment({ controllerManager: false });
   admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
+  await grantOperatorRbac(env, admin);
   ws = new Workspace();
-  certs = await ws.genCert('cluster');
-  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
   ns = await createNamespace(admin, 'fleet');
   await admin.request({
     method: 'POST',
@@ -108,11 +108,8 @@ beforeAll(async () => {
     body: {
       apiVersion: 'hybridgate.dev/v1alpha1',
       kind: 'ControlPlane',
-      metadata: {
-        name: 'cp',
-        annotations: { [ADMIN_URL_OVERRIDE_ANNOTATION]: `http://127.0.0.1:${cp.port('admin')}` },
-      },
-      spec: { version: '0.1.0' },
+      metadata: { name: 'cp' },
+      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
     },
   });
   await admin.request({
@@ -125,18 +122,16 @@ beforeAll(async () => {
       spec: { version: '0.1.0', replicas: 2, controlPlaneRef: { name: 'cp' } },
     },
   });
-  manager = new Manager({ client: admin, logger, namespace: ns });
-  addFleetStatusController(manager, {
-    client: admin,
-    dataPlanes: manager.informer<Kube<DataPlane>>(RESOURCES.DataPlane),
-    intervals: { fastMs: 100, slowMs: 250 },
-    allowAdminUrlOverride: true,
+  operator = await startOperator(env, ns, {
+    fleetStatus: { intervals: { fastMs: 100, slowMs: 250 }, allowAdminUrlOverride: true },
+    operatorPeer: null,
   });
-  await manager.start();
+  manager = operator.manager;
+  cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
 }, 120_000);
 
 afterAll(async () => {
-  await manager?.stop();
+  await operator?.stop();
   await stopAllNodes();
   removeWorkspaces();
   await admin?.close();
@@ -204,7 +199,7 @@ describe('fleet status from the control plane', () => {
     await pollUntil('three synced nodes', async () =>
       (await dataPlane()).status?.syncedSummary === '3/3' ? true : undefined,
     );
-    const plugin = await adminCall<{ id: string }>(cp.port('admin'), 'POST', '/plugins', {
+    const plugin = await cp.json<{ id: string }>('POST', '/plugins', {
       name: 'rate-limiting',
       config: { minute: 1000, policy: 'local' },
     });
@@ -222,7 +217,7 @@ describe('fleet status from the control plane', () => {
     expect(stale.counts).toMatchObject({ incompatible: 1, synced: 2, total: 3 });
     expect(stale.configHash).toBe(await cpHash());
 
-    await adminCall(cp.port('admin'), 'DELETE', `/plugins/${plugin.id}`);
+    await cp.json('DELETE', `/plugins/${plugin.id}`);
     const healed = await pollUntil('all synced and compatible again', async () => {
       const s = (await dataPlane()).status;
       return cond(s, 'Synced')?.status === 'True' && cond(s, 'Compatible')?.status === 'True' ? s : undefined;
@@ -252,7 +247,7 @@ describe('fleet status from the control plane', () => {
   it('an unreachable CP turns the conditions Unknown, never False, and keeps the nodes', async () => {
     await Promise.all([...dps.values()].map((d) => d.proc.stop()));
     dps.clear();
-    await cp.proc.stop();
+    await cp.node.proc.stop();
     const s = await pollUntil('conditions Unknown', async () => {
       const st = (await dataPlane()).status;
       return cond(st, 'Synced')?.status === 'Unknown' ? st : undefined;

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '../../src/api/meta.js';
+import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
+import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
+import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
+import { LABELS } from '../../src/shared/contract.js';
+import { httpRequest } from '../cluster/helpers/http.js';
+import {
+  dataPlaneEnv,
+  removeWorkspaces,
+  startHybridgate,
+  Workspace,
+  type StartedNode,
+} from '../cluster/helpers/hybrid-cluster.js';
+import { stopAllNodes } from '../cluster/helpers/node-process.js';
+import { startEnvironment, type TestEnvironment } from './environment.js';
+import {
+  createNamespace,
+  grantOperatorRbac,
+  reconcileCount,
+  startOperator,
+  type RunningOperator,
+} from './operator-harness.js';
+import { pollUntil } from './poll.js';
+import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
+
+// Fleet gauges on the operator's /metrics and Events on the DataPlane, with a real CP (operator-made
+// Secrets, token + TLS) and DPs as local processes. The operator's clock is injected (Date.now() plus
+// an offset the test moves) so that "a certificate expires within 14 days" needs no 83-day wait, and
+// the out-of-sync threshold is 1 s so an episode is reached in a few polls.
+const DAY = 86_400_000;
+let env: TestEnvironment;
+let admin: KubeClient;
+let ws: Workspace;
+let cp: ProtectedControlPlane;
+let ns: string;
+let operator: RunningOperator | undefined;
+let offset = 0;
+const dps = new Map<string, StartedNode>();
+
+type Event = KubeObject & {
+  reason: string;
+  type: string;
+  message: string;
+  involvedObject: { kind: string; name: string };
+};
+
+const metricsText = async () => (await httpRequest(operator!.manager.healthPort!, 'GET', '/metrics')).body;
+// The value of one series, or undefined when it is not exported.
+async function metric(name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  const line = (await metricsText()).split('\n').find((l) => l.startsWith(`${name}{${want}}`));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+const nodes = (state: string) =>
+  metric('hybridgate_dataplane_nodes', { namespace: ns, dataplane: 'edge', state });
+const expirySeconds = (node: string) =>
+  metric('hybridgate_dataplane_certificate_expiry_seconds', { namespace: ns, dataplane: 'edge', node });
+
+const events = async (reason: string) =>
+  (
+    await admin.request<{ items: Event[] }>({
+      method: 'GET',
+      path: resourcePath(RESOURCES.Event, { namespace: ns }),
+    })
+  ).items.filter(
+    (e) => e.involvedObject.kind === 'DataPlane' && e.involvedObject.name === 'edge' && e.reason === reason,
+  );
+
+async function nextPolls(n: number): Promise<void> {
+  const target = (await reconcileCount(operator!.manager, 'fleet-status')) + n;
+  await pollUntil(`${n} more polls`, async () =>
+    (await reconcileCount(operator!.manager, 'fleet-status')) >= target ? true : undefined,
+  );
+}
+
+async function startDp(pod: string, extra: Record<string, string> = {}): Promise<void> {
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.Pod, { namespace: ns }),
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, labels: { [LABELS.instance]: 'edge', [LABELS.component]: 'data-plane' } },
+      spec: { containers: [{ name: 'dp', image: 'hybridgate/hybridgate:0.1.0' }] },
+    },
+  });
+  dps.set(
+    pod,
+    await startHybridgate(
+      pod,
+      dataPlaneEnv(ws, pod, cp.clusterCerts, cp.node.port('cluster'), {
+        HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:edge,${POD_NODE_LABEL}:${pod}`,
+        ...extra,
+      }),
+    ),
+  );
+}
+
+beforeAll(async () => {
+  env = await startEnvironment({ controllerManager: false });
+  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
+  await grantOperatorRbac(env, admin);
+  ws = new Workspace();
+  ns = await createNamespace(admin, 'fme');
+  for (const body of [
+    {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: { name: 'cp' },
+      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
+    },
+    {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'DataPlane',
+      metadata: { name: 'edge' },
+      spec: { version: '0.1.0', replicas: 3, controlPlaneRef: { name: 'cp' } },
+    },
+  ]) {
+    const type = body.kind === 'ControlPlane' ? RESOURCES.ControlPlane : RESOURCES.DataPlane;
+    await admin.request({ method: 'POST', path: resourcePath(type, { namespace: ns }), body });
+  }
+  operator = await startOperator(env, ns, {
+    health: { host: '127.0.0.1', port: 0 },
+    now: () => Date.now() + offset,
+    fleetStatus: {
+      intervals: { fastMs: 100, slowMs: 250 },
+      allowAdminUrlOverride: true,
+      thresholds: { outOfSyncAfterMs: 1000, certificateExpiryWarningMs: 14 * DAY },
+    },
+    operatorPeer: null,
+  });
+  cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
+  const lean = BUNDLED_PLUGINS.filter((p) => p !== 'rate-limiting').join(',');
+  await Promise.all([startDp('edge-a'), startDp('edge-b'), startDp('edge-c', { HYBRIDGATE_PLUGINS: lean })]);
+}, 120_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await stopAllNodes();
+  removeWorkspaces();
+  await admin?.close();
+  await env?.stop();
+}, 60_000);
+
+describe('fleet gauges and events', () => {
+  it('serves the node counts, certificate expiry per node and CP reachability on /metrics', async () => {
+    await pollUntil('3 synced nodes on /metrics', async () =>
+      (await nodes('synced')) === 3 ? true : undefined,
+    );
+    expect(await nodes('connected')).toBe(3);
+    expect(await nodes('incompatible')).toBe(0);
+    expect(await nodes('total')).toBe(3);
+    expect(await metric('hybridgate_controlplane_reachable', { namespace: ns, controlplane: 'cp' })).toBe(1);
+    // The operator-made shared certificate lasts spec.certificates.duration (2160h = 90 days).
+    const left = (await expirySeconds('edge-a'))!;
+    expect(left).toBeGreaterThan(89 * 86_400);
+    expect(left).toBeLessThanOrEqual(90 * 86_400);
+  }, 60_000);
+
+  it('an incompatible node warns once, out of sync once past the threshold, then Synced once', async () => {
+    const plugin = await cp.json<{ id: string }>('POST', '/plugins', {
+      name: 'rate-limiting',
+      config: { minute: 1000, policy: 'local' },
+    });
+    const [incompatible] = await pollUntil('DataPlaneIncompatible', async () => {
+      const e = await events('DataPlaneIncompatible');
+      return e.length ? e : undefined;
+    });
+    expect(incompatible!.type).toBe('Warning');
+    expect(incompatible!.message).toMatch(/node edge-c is incompatible .*plugin_set_incompatible/);
+    const [outOfSync] = await pollUntil('DataPlaneOutOfSync', async () => {
+      const e = await events('DataPlaneOutOfSync');
+      return e.length ? e : undefined;
+    });
+    expect(outOfSync!.type).toBe('Warning');
+    expect(outOfSync!.message).toMatch(/node edge-c has not run the control plane's config hash/);
+    expect(await nodes('incompatible')).toBe(1);
+    expect(await nodes('synced')).toBe(2);
+    await nextPolls(5);
+    expect(await events('DataPlaneIncompatible')).toHaveLength(1);
+    expect(await events('DataPlaneOutOfSync')).toHaveLength(1);
+
+    await cp.json('DELETE', `/plugins/${plugin.id}`);
+    const [synced] = await pollUntil('DataPlaneSynced', async () => {
+      const e = await events('DataPlaneSynced');
+      return e.length ? e : undefined;
+    });
+    expect(synced).toMatchObject({ type: 'Normal' });
+    expect(synced!.message).toContain('node edge-c runs');
+    await nextPolls(5);
+    expect(await events('DataPlaneSynced')).toHaveLength(1);
+    expect(await events('DataPlaneOutOfSync')).toHaveLength(1);
+    expect(await nodes('synced')).toBe(3);
+  }, 60_000);
+
+  it('a certificate within 14 days of expiry warns once per node', async () => {
+    const dp = await admin.request<{
+      status?: { nodes?: { podName?: string; certificateExpiry?: string }[] };
+    }>({
+      method: 'GET',
+      path: resourcePath(RESOURCES.DataPlane, { namespace: ns, name: 'edge' }),
+    });
+    const expiry = Date.parse(dp.status!.nodes!.find((n) => n.podName === 'edge-a')!.certificateExpiry!);
+    expect(await events('CertificateExpiringSoon')).toHaveLength(0);
+    offset = expiry - 7 * DAY - Date.now();
+    const warned = await pollUntil('three CertificateExpiringSoon events', async () => {
+      const e = await events('CertificateExpiringSoon');
+      return e.length >= 3 ? e : undefined;
+    });
+    expect(warned.map((e) => e.message.split("'")[0]).sort()).toEqual([
+      'node edge-a',
+      'node edge-b',
+      'node edge-c',
+    ]);
+    expect(warned[0]!.message).toMatch(/expires in 7d/);
+    const left = (await expirySeconds('edge-a'))!;
+    expect(Math.abs(left - 7 * 86_400)).toBeLessThan(120);
+    await nextPolls(5);
+    expect(await events('CertificateExpiringSoon')).toHaveLength(3);
+  }, 60_000);
+
+  it('series of a node whose pod is gone, then of a deleted DataPlane, are removed', async () => {
+    await dps.get('edge-c')!.proc.stop();
+    dps.delete('edge-c');
+    await admin.request({
+      method: 'DELETE',
+      path: resourcePath(RESOURCES.Pod, { namespace: ns, name: 'edge-c' }),
+    });
+    await pollUntil('edge-c gone from /metrics', async () =>
+      (await expirySeconds('edge-c')) === undefined && (await nodes('total')) === 2 ? true : undefined,
+    );
+    expect(await expirySeconds('edge-a')).toBeDefined();
+    await admin.request({
+      method: 'DELETE',
+      path: resourcePath(RESOURCES.DataPlane, { namespace: ns, name: 'edge' }),
+    });
+    await pollUntil('edge gone from /metrics', async () =>
+      (await metricsText()).includes(`dataplane="edge"`) ? undefined : true,
+    );
+    expect(await metric('hybridgate_controlplane_reachable', { namespace: ns, controlplane: 'cp' })).toBe(1);
+  }, 60_000);
+});
