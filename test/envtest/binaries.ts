@@ -13,6 +13,7 @@ export const TEST_BINARIES = [
   'etcd',
   'kube-apiserver',
   'kube-controller-manager',
+  'kube-scheduler',
   'kubectl',
   'helm',
 ] as const;

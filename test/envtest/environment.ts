@@ -17,6 +17,17 @@ export interface EnvironmentOptions {
   controllerManager?: boolean;
   /** Install the Hybridgate CRDs from crds/; default true. */
   installCrds?: boolean;
+  /**
+   * Serve and advertise on this address instead of 127.0.0.1 (the local node's bridge address, so that
+   * pods reach the apiserver); the kubeconfig then points there too. Default 127.0.0.1.
+   */
+  address?: string;
+  /** A serving certificate instead of the apiserver's self-signed one (its SANs must cover `address`). */
+  servingCert?: { certFile: string; keyFile: string; caFile: string };
+  /** Also run kube-scheduler (pods get a node); default false. */
+  scheduler?: boolean;
+  /** Enable the ServiceAccount admission plugin (pods get the kube-api-access volume); default false. */
+  serviceAccountAdmission?: boolean;
 }
 
 /** The two identities of the test cluster: `admin` (system:masters) and `operator` (no rights until RBAC grants some). */
@@ -32,6 +43,13 @@ export interface TestEnvironment {
   operatorUserName: string;
   /** Directory of the hack/-built binaries (kubectl, helm, ...). */
   binDir: string;
+  /** The CA that signs the apiserver's serving certificate (PEM). */
+  caPem: string;
+  /** The bearer token of the `admin` identity (system:masters). */
+  adminToken: string;
+  /** The apiserver's address and port (what pods get as KUBERNETES_SERVICE_HOST/PORT). */
+  apiAddress: string;
+  apiPort: number;
   /** How long start took, for the report (milliseconds). */
   startupMs: number;
   /** A client-node KubeConfig for one identity. */
@@ -104,8 +122,12 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
       throw new Error(`${err.message}\n--- etcd log ---\n${await etcd.tail()}`);
     });
 
+    const address = opts.address ?? '127.0.0.1';
     const certDir = join(dir, 'apiserver-certs');
     await mkdir(certDir);
+    const servingFlags = opts.servingCert
+      ? [`--tls-cert-file=${opts.servingCert.certFile}`, `--tls-private-key-file=${opts.servingCert.keyFile}`]
+      : [];
     const apiserver = new ManagedProcess(
       'kube-apiserver',
       join(binDir, 'kube-apiserver'),
@@ -113,8 +135,9 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
         `--etcd-servers=${etcdUrl}`,
         `--cert-dir=${certDir}`,
         `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
+        ...servingFlags,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--authorization-mode=RBAC',
         `--token-auth-file=${join(dir, 'tokens.csv')}`,
@@ -122,20 +145,24 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
         `--service-account-key-file=${join(dir, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
         '--enable-priority-and-fairness=false',
-        '--disable-admission-plugins=ServiceAccount',
+        ...(opts.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
         '--v=0',
       ],
       join(dir, 'kube-apiserver.log'),
     );
     processes.push(apiserver);
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${address}:${apiPort}`;
 
-    // The apiserver writes its self-signed serving chain into --cert-dir; that chain is the CA we trust.
-    const caPem = await pollUntil(
-      'kube-apiserver serving certificate',
-      async () => (await readFile(join(certDir, 'apiserver.crt'), 'utf8').catch(() => '')) || undefined,
-      { timeoutMs: 30_000, abort: apiserver.whenExited() },
-    );
+    // Without a given certificate the apiserver writes its self-signed serving chain into --cert-dir;
+    // that chain is the CA we trust.
+    const caPem = opts.servingCert
+      ? await readFile(opts.servingCert.caFile, 'utf8')
+      : await pollUntil(
+          'kube-apiserver serving certificate',
+          async () => (await readFile(join(certDir, 'apiserver.crt'), 'utf8').catch(() => '')) || undefined,
+          { timeoutMs: 30_000, abort: apiserver.whenExited() },
+        );
+    await writeFile(join(dir, 'ca.crt'), caPem);
     agent = new Agent({ connect: { ca: caPem } });
     const readyAgent = agent;
     await pollUntil(
@@ -176,9 +203,22 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
             `--service-cluster-ip-range=${SERVICE_CIDR}`,
             '--use-service-account-credentials=false',
             '--concurrent-gc-syncs=5',
+            // kube-root-ca.crt ConfigMaps (what projected kube-api-access volumes carry as ca.crt).
+            `--root-ca-file=${join(dir, 'ca.crt')}`,
             '--v=0',
           ],
           join(dir, 'kube-controller-manager.log'),
+        ),
+      );
+    }
+
+    if (opts.scheduler) {
+      processes.push(
+        new ManagedProcess(
+          'kube-scheduler',
+          join(binDir, 'kube-scheduler'),
+          [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0', '--v=0'],
+          join(dir, 'kube-scheduler.log'),
         ),
       );
     }
@@ -196,6 +236,10 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<T
       kubeconfigPath,
       operatorUserName,
       binDir,
+      caPem,
+      adminToken,
+      apiAddress: address,
+      apiPort,
       startupMs: Date.now() - started,
       kubeConfig,
       stop,
