@@ -94,6 +94,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
   let payload: ReconfigurePayload | null = null;
   // Set by every change, cleared when a run starts building: a stale payload is never sent to a new DP.
   let payloadStale = true;
+  let loggedHash: string | null = null;
   const hasV1Sessions = () => [...sessions].some((s) => s.ready && !s.protocol);
   const v1Payload = () => {
     if (!payloadStale && payload !== null) return payload;
@@ -133,12 +134,19 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
     },
     run: async (requestedAt) => {
       // The v1 payload (the whole config as JSON + gzip) is built only while a v1 DP is connected, at
-      // most once per config hash; v2 DPs never need it.
-      if (!hasV1Sessions()) return;
-      payloadStale = false;
+      // most once per config hash; v2 DPs never need it. The export itself is incremental and cheap,
+      // and its hash is logged either way (operators and tests follow the CP's hash by that line).
+      const v1 = hasV1Sessions();
+      if (v1) payloadStale = false;
       const snap = await opts.source.snapshot();
+      const hash = snap.hashes.config;
+      if (!v1) {
+        if (hash !== loggedHash) log.info({ config_hash: hash }, 'configuration exported for data planes');
+        loggedHash = hash;
+        return;
+      }
       // Same hash, same payload: no DP needs a push, but compatibility is re-evaluated anyway.
-      if (payload?.configHash !== snap.hashes.config) {
+      if (payload?.configHash !== hash) {
         payload = await buildReconfigurePayload(
           { config: snap.config, hashes: snap.hashes, timestamp: clock.now() / 1000 },
           opts.maxPayload,
@@ -149,6 +157,7 @@ export async function startClusterListener(opts: ClusterListenerOptions): Promis
           { config_hash: payload.configHash, bytes: payload.frame.length },
           'configuration exported for data planes',
         );
+        loggedHash = hash;
       }
       broadcast(payload);
       metrics?.pushDuration.observe((clock.now() - requestedAt) / 1000);
