@@ -61,8 +61,10 @@ function scenario(name: string, body: () => void): void {
 
 beforeAll(async () => {
   let cluster: E2ECluster | undefined;
+  const start = new ScenarioClock(`0 cluster start (${process.env['HG_E2E_CLUSTER'] ?? 'local'})`);
   try {
     cluster = await selectCluster();
+    start.report();
     ctx = {
       cluster,
       shared: await describeSample('config/samples/hybridcluster-shared.yaml', `hg-e2e-shared-${suffix}`),
