@@ -128,10 +128,12 @@ describe.each(backends)('POST /config?select_tags on $name', (backend) => {
     expect(first.json.config.services.map((s: { name: string }) => s.name).sort()).toEqual(['echo', 'other']);
 
     // Drop 'other', change the route: one update, one delete, one unchanged service.
-    const next = structuredClone(FILE);
-    next.services = [
-      { ...FILE.services[0]!, routes: [{ name: 'echo-route', paths: ['/echo', '/v2'], tags: [TAG] }] },
-    ];
+    const next = {
+      _format_version: '3.0',
+      services: [
+        { ...FILE.services[0]!, routes: [{ name: 'echo-route', paths: ['/echo', '/v2'], tags: [TAG] }] },
+      ],
+    };
     const version = await store.version();
     const second = await call('POST', `/config?select_tags=${TAG}`, next);
     expect(second.status).toBe(201);

@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { stringify } from 'yaml';
+import type { Kube, KubeObject } from '../../src/api/meta.js';
+import type { ControlPlane } from '../../src/api/v1alpha1/index.js';
+import { ADMIN_URL_OVERRIDE_ANNOTATION } from '../../src/operator/controllers/fleet-status/admin-url.js';
+import { addGitOpsController } from '../../src/operator/controllers/gitops/add-gitops-controller.js';
+import { managedHash } from '../../src/operator/gitops/managed-hash.js';
+import { KubeEventRecorder } from '../../src/operator/kube/events.js';
+import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
+import { Manager } from '../../src/operator/manager/manager.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { adminCall, httpRequest, startUpstream, type Upstream } from '../cluster/helpers/http.js';
+import {
+  controlPlaneEnv,
+  dataPlaneEnv,
+  removeWorkspaces,
+  startHybridgate,
+  Workspace,
+  type StartedNode,
+} from '../cluster/helpers/hybrid-cluster.js';
+import { stopAllNodes } from '../cluster/helpers/node-process.js';
+import { startEnvironment, type TestEnvironment } from './environment.js';
+import { createNamespace, grantOperatorRbac, reconcileCount } from './operator-harness.js';
+import { pollUntil } from './poll.js';
+
+// GitOps end to end: the gitops controller runs in a manager as the config/rbac identity (so the
+// configmaps rule is under test), a real CP process holds the configuration (reached through the
+// test-only admin URL override), two DPs run as processes and proxy to a real upstream. The drift
+// period is shortened by the test-only override; everything else is as deployed.
+const logger = createLogger({
+  component: 'gitops-test',
+  level: (process.env['GITOPS_TEST_LOG'] as never) ?? 'silent',
+});
+const TAG = 'hybridgate-managed';
+let env: TestEnvironment;
+let admin: KubeClient;
+let operatorClient: KubeClient;
+let ws: Workspace;
+let cp: StartedNode;
+let dps: StartedNode[] = [];
+let upstream: Upstream;
+let ns: string;
+let manager: Manager | undefined;
+
+type Cond = { type: string; status: string; reason: string; message: string };
+type CpObject = Kube<ControlPlane> & { status?: { conditions?: Cond[] } };
+
+const cpPath = () => resourcePath(RESOURCES.ControlPlane, { namespace: ns, name: 'cp' });
+const cmPath = (name?: string) =>
+  resourcePath(RESOURCES.ConfigMap, { namespace: ns, ...(name ? { name } : {}) });
+const controlPlane = () => admin.request<CpObject>({ method: 'GET', path: cpPath() });
+const applied = (o: CpObject) => o.status?.conditions?.find((c) => c.type === 'ConfigurationApplied');
+const cpAdmin = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
+  adminCall<T>(cp.port('admin'), method, path, body);
+
+function gatewayFile(routes: { name: string; paths: string[] }[], extraServices: object[] = []): string {
+  return stringify({
+    _format_version: '3.0',
+    services: [
+      { name: 'echo', url: upstream.url, tags: [TAG], routes: routes.map((r) => ({ ...r, tags: [TAG] })) },
+      ...extraServices,
+    ],
+  });
+}
+
+async function putConfigMap(data: Record<string, string>): Promise<void> {
+  await admin.request({
+    method: 'PUT',
+    path: cmPath('gateway'),
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gateway', namespace: ns }, data },
+  });
+}
+
+// Resolves when a GET through every DP's proxy answers from the upstream.
+async function proxiedEverywhere(path: string): Promise<void> {
+  for (const dp of dps) {
+    await pollUntil(`${path} through ${dp.proc.name}`, async () => {
+      const res = await httpRequest(dp.port('proxy'), 'GET', path);
+      return res.status === 200 && (JSON.parse(res.body) as { upstream?: string }).upstream === 'echo'
+        ? true
+        : undefined;
+    });
+  }
+}
+
+async function eventsWithReason(reason: string): Promise<{ message: string }[]> {
+  const list = await admin.request<{ items: { reason: string; message: string }[] }>({
+    method: 'GET',
+    path: resourcePath(RESOURCES.Event, { namespace: ns }),
+  });
+  return list.items.filter((e) => e.reason === reason);
+}
+
+async function appliedWith(predicate: (o: CpObject) => boolean, what: string): Promise<CpObject> {
+  return pollUntil(what, async () => {
+    const o = await controlPlane();
+    return predicate(o) ? o : undefined;
+  });
+}
+
+beforeAll(async () => {
+  env = await startEnvironment({ controllerManager: false });
+  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
+  await grantOperatorRbac(env, admin);
+  operatorClient = KubeClient.fromKubeConfig(env.kubeConfig('operator'));
+  ws = new Workspace();
+  upstream = await startUpstream('echo');
+  const certs = await ws.genCert('cluster');
+  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
+  dps = await Promise.all(
+    ['dp-a', 'dp-b'].map((name) => startHybridgate(name, dataPlaneEnv(ws, name, certs, cp.port('cluster')))),
+  );
+  ns = await createNamespace(admin, 'gitops');
+  await admin.request({
+    method: 'POST',
+    path: cmPath(),
+    body: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gateway' },
+      data: { 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo'] }]) },
+    },
+  });
+  // Made through the Admin API before the first apply: must survive every apply.
+  await cpAdmin('POST', '/services', { name: 'hand-made', host: 'hand.internal' });
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
+    body: {
+      apiVersion: 'hybridgate.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: {
+        name: 'cp',
+        annotations: { [ADMIN_URL_OVERRIDE_ANNOTATION]: `http://127.0.0.1:${cp.port('admin')}` },
+      },
+      spec: { version: '0.1.0', declarativeConfig: { configMapRefs: [{ name: 'gateway' }] } },
+    },
+  });
+  manager = new Manager({ client: operatorClient, logger, namespace: ns });
+  addGitOpsController(manager, {
+    client: operatorClient,
+    controlPlanes: manager.informer<Kube<ControlPlane>>(RESOURCES.ControlPlane),
+    events: new KubeEventRecorder(operatorClient, logger),
+    allowAdminUrlOverride: true,
+    syncIntervalMsOverride: 300,
+  });
+  await manager.start();
+}, 120_000);
+
+afterAll(async () => {
+  await manager?.stop();
+  await stopAllNodes();
+  await upstream?.close();
+  removeWorkspaces();
+  await operatorClient?.close();
+  await admin?.close();
+  await env?.stop();
+}, 60_000);
+
+describe('gateway configuration from ConfigMaps', () => {
+  it('applies the ConfigMap to the CP and every DP, leaving the hand-made service alone', async () => {
+    const o = await appliedWith((x) => applied(x)?.status === 'True', 'ConfigurationApplied True');
+    expect(applied(o)).toMatchObject({
+      reason: 'Applied',
+      message: `2 entities tagged ${TAG} match 1 file(s)`,
+    });
+    const status = o.status!.declarativeConfig!;
+    expect(status).toMatchObject({ managedTag: TAG, entities: 2, observedConfigMaps: [{ name: 'gateway' }] });
+    expect(status.appliedHash).toBe(managedHash(await cpAdmin('GET', `/config?select_tags=${TAG}`)));
+    await proxiedEverywhere('/echo');
+    expect((await cpAdmin<{ host: string }>('GET', '/services/hand-made')).host).toBe('hand.internal');
+    expect((await eventsWithReason('ConfigurationApplied')).length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('a ConfigMap change reaches the CP and every DP', async () => {
+    await putConfigMap({ 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo', '/v2'] }]) });
+    await proxiedEverywhere('/v2');
+    const cpHash = (await cpAdmin<{ config_hash: string }>('GET', '/clustering/config-hash')).config_hash;
+    await pollUntil('every DP on the CP hash', async () => {
+      const rows = (await cpAdmin<{ data: { config_hash: string }[] }>('GET', '/clustering/data-planes'))
+        .data;
+      return rows.length === 2 && rows.every((r) => r.config_hash === cpHash) ? true : undefined;
+    });
+    expect((await cpAdmin<{ host: string }>('GET', '/services/hand-made')).host).toBe('hand.internal');
+  }, 60_000);
+
+  it('an invalid ConfigMap changes nothing and says why, with the path in the file', async () => {
+    const before = await cpAdmin('GET', '/config');
+    await putConfigMap({ 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['nope'] }]) });
+    const o = await appliedWith((x) => applied(x)?.reason === 'InvalidConfiguration', 'InvalidConfiguration');
+    expect(applied(o)!.status).toBe('False');
+    expect(applied(o)!.message).toContain(
+      'gateway/kong.yaml: services[0].routes[0].paths[0]: should start with',
+    );
+    expect((await eventsWithReason('InvalidConfiguration')).length).toBe(1);
+    // Unparsable YAML: refused by the operator itself, naming the file and line.
+    await putConfigMap({ 'kong.yaml': '_format_version: "3.0"\nservices:\n  - name: [oops\n' });
+    const parse = await appliedWith(
+      (x) => /gateway\/kong\.yaml: .*line \d+/.test(applied(x)?.message ?? ''),
+      'parse error',
+    );
+    expect(applied(parse)!.reason).toBe('InvalidConfiguration');
+    expect(await cpAdmin('GET', '/config')).toEqual(before);
+    // Fixed again: applied, nothing left to change.
+    await putConfigMap({ 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo', '/v2'] }]) });
+    await appliedWith((x) => applied(x)?.status === 'True', 'ConfigurationApplied True again');
+    expect(await cpAdmin('GET', '/config')).toEqual(before);
+  }, 60_000);
+
+  it('drift made through the Admin API is reported and repaired; unmanaged entities survive', async () => {
+    await putConfigMap({
+      'kong.yaml': gatewayFile(
+        [{ name: 'echo-route', paths: ['/echo'] }],
+        [{ name: 'spare', host: 'spare.internal', tags: [TAG] }],
+      ),
+    });
+    const o = await appliedWith((x) => x.status?.declarativeConfig?.entities === 3, 'three managed entities');
+    const hash = o.status!.declarativeConfig!.appliedHash;
+    const repaired = (await eventsWithReason('DriftRepaired')).length;
+    await cpAdmin('PATCH', '/routes/echo-route', { paths: ['/drifted'] });
+    await cpAdmin('DELETE', '/services/spare');
+    await cpAdmin('POST', '/services', { name: 'intruder', host: 'i.internal', tags: [TAG] });
+    await cpAdmin('POST', '/services', { name: 'bystander', host: 'b.internal', tags: ['other'] });
+    await pollUntil('drift repaired', async () =>
+      (await eventsWithReason('DriftRepaired')).length > repaired ? true : undefined,
+    );
+    const detected = (await eventsWithReason('DriftDetected')).map((e) => e.message).join('\n');
+    expect(detected).toContain('echo-route (updated)');
+    expect(detected).toContain('spare (created)');
+    expect(detected).toContain('intruder (deleted)');
+    await pollUntil('the managed entities as the files say', async () =>
+      managedHash(await cpAdmin('GET', `/config?select_tags=${TAG}`)) === hash ? true : undefined,
+    );
+    const names = (await cpAdmin<{ data: { name: string }[] }>('GET', '/services')).data
+      .map((s) => s.name)
+      .sort();
+    expect(names).toEqual(['bystander', 'echo', 'hand-made', 'spare']);
+    await proxiedEverywhere('/echo');
+  }, 60_000);
+
+  it('writes no status while nothing changes', async () => {
+    const rv = async () =>
+      (await admin.request<KubeObject>({ method: 'GET', path: cpPath() })).metadata!.resourceVersion;
+    const steady = await pollUntil('a steady ControlPlane', async () => {
+      const before = await rv();
+      const target = (await reconcileCount(manager!, 'gitops')) + 3;
+      await pollUntil('3 more checks', async () =>
+        (await reconcileCount(manager!, 'gitops')) >= target ? true : undefined,
+      );
+      return (await rv()) === before ? before : undefined;
+    });
+    const target = (await reconcileCount(manager!, 'gitops')) + 6;
+    await pollUntil('6 more checks', async () =>
+      (await reconcileCount(manager!, 'gitops')) >= target ? true : undefined,
+    );
+    expect(await rv()).toBe(steady);
+  }, 60_000);
+});
