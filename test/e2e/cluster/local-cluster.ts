@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_IMAGE } from '../../../src/shared/contract.js';
@@ -72,6 +72,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const runId = randomBytes(2).toString('hex');
   const dir = await mkdtemp(join(tmpdir(), `hg-e2e-${runId}-`));
   leftovers.add('dirs', dir);
+  // hack/e2e-cleanup.sh leaves runs whose owner is alive alone.
+  await writeFile(join(dir, 'owner.pid'), String(process.pid));
   let net: PodNetwork | undefined;
   let env: TestEnvironment | undefined;
   let api: KubeApi | undefined;

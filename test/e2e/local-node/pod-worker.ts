@@ -76,6 +76,13 @@ export class PodWorker {
       await writeFile(this.logPath, '', { flag: 'a' });
       this.iface = await this.node.net.addPod(`${m.namespace}/${m.name}/${m.uid}`);
       await this.rewriteHosts();
+      // Names not in the hosts file must fail at once, not after the host resolver's timeouts: the
+      // host's nameserver is unreachable from the bridge, a refused loopback port answers at once.
+      const ns = m.namespace;
+      await writeFile(
+        join(this.dir, 'resolv.conf'),
+        `search ${ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5 timeout:1 attempts:1\n`,
+      );
     } catch (err) {
       this.setupError = (err as Error).message;
       this.node.log(`pod setup failed pod=${m.namespace}/${m.name} error=${JSON.stringify(this.setupError)}`);
@@ -129,6 +136,7 @@ export class PodWorker {
     );
     const workDir = join(this.dir, 'work');
     const wrapper = renderWrapper({
+      resolvFile: join(this.dir, 'resolv.conf'),
       container: c,
       volumes: this.volumes,
       hostsFile: join(this.dir, 'hosts'),

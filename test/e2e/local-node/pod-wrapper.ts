@@ -54,6 +54,8 @@ export interface WrapperInput {
   volumes: MaterialisedVolume[];
   /** The pod's hosts file (bind-mounted on /etc/hosts). */
   hostsFile: string;
+  /** The pod's resolv.conf (bind-mounted on /etc/resolv.conf): no DNS server answers in a pod. */
+  resolvFile: string;
   /** The pod's scratch directory (overlay upper layers go on a tmpfs in it). */
   podDir: string;
   /** Working directory of the process. */
@@ -104,6 +106,8 @@ export function renderWrapper(input: WrapperInput): Wrapper {
     mountList.push({ source, target: posix.normalize(m.mountPath), readOnly: !!m.readOnly });
   }
   mountList.push({ source: input.hostsFile, target: '/etc/hosts', readOnly: false });
+  if (existsSync('/etc/resolv.conf'))
+    mountList.push({ source: input.resolvFile, target: '/etc/resolv.conf', readOnly: true });
 
   for (const { source, target, readOnly } of mountList) {
     const isFile = existsSync(source) && statSync(source).isFile();
