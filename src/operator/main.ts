@@ -18,6 +18,7 @@ import {
   addFleetStatusController,
   type FleetStatusOptions,
 } from './controllers/fleet-status/fleet-status-reconciler.js';
+import { addGitOpsController, type GitOpsOptions } from './controllers/gitops/add-gitops-controller.js';
 import { parsePodLabels, type OperatorPeer } from './controllers/controlplane/network-policy.js';
 
 /** How the operator runs (the `hybridgate operator` flags map onto this). */
@@ -39,6 +40,8 @@ export interface OperatorOptions {
   now?: () => number;
   /** Fleet status from each ControlPlane's Admin API (needs get/list/watch on pods); unset: off. */
   fleetStatus?: FleetStatusOptions;
+  /** GitOps from ConfigMaps (spec.declarativeConfig; needs get/list/watch on configmaps); false: off. */
+  gitOps?: GitOpsOptions | false;
   /**
    * The operator's own pods, admitted to every ControlPlane's Admin API by its NetworkPolicy. Unset:
    * from the environment (operatorPeerFromEnv); null: none (only admin-access pods are admitted).
@@ -180,6 +183,9 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     // The Secrets informer the controlplane controller watches already holds the admin token and CA.
     const secrets = manager.informer(RESOURCES.Secret, OWNED_SECRETS);
     addFleetStatusController(manager, { client, dataPlanes, secrets, events, now, ...opts.fleetStatus });
+  }
+  if (opts.gitOps !== false) {
+    addGitOpsController(manager, { client, controlPlanes, events, now, ...(opts.gitOps ?? {}) });
   }
   return { manager, client };
 }
