@@ -124,7 +124,13 @@ export function createDeltaApplier(opts: {
       return resync(errorMessage(err), ctx);
     }
     // Only the families the delta touched are re-hashed; the others keep the applied config's hashes.
-    const hashes = updateConfigHashes(state.hashes, config, new Set(msg.changes.map((c) => c.family)));
+    // (A base whose hashes lack `rest`, from a CP that did not send it, is hashed whole.)
+    const prev = state.hashes;
+    const touched = new Set(msg.changes.map((c) => c.family));
+    const hashes =
+      prev.rest === undefined
+        ? configHashes(config)
+        : updateConfigHashes({ ...prev, rest: prev.rest }, config, touched);
     const hash = hashes.config;
     if (hash !== msg.hashes.config)
       return resync(`config hash after the delta is ${hash}, expected ${msg.hashes.config}`, ctx);
