@@ -47,16 +47,15 @@ export function planAdminToken(
     type: 'Opaque',
     data: { [ADMIN_TOKEN_KEY]: token() },
   });
-  return {
-    apply: [secret],
-    events: [
-      {
-        type: existing ? 'Warning' : 'Normal',
-        reason: 'AdminTokenIssued',
-        message: existing
-          ? `Secret ${name} held no usable token (key ${ADMIN_TOKEN_KEY}); a new one was written`
-          : `issued the Admin API token in Secret ${name}`,
-      },
-    ],
-  };
+  // A new Secret is announced by ensureObjects' Created event; only a replaced one needs saying why.
+  const events: PlannedEvent[] = existing
+    ? [
+        {
+          type: 'Warning',
+          reason: 'AdminTokenReplaced',
+          message: `Secret ${name} held no usable token (key ${ADMIN_TOKEN_KEY}: at least 16 visible characters); a new one was written`,
+        },
+      ]
+    : [];
+  return { apply: [secret], events };
 }

@@ -19,6 +19,11 @@ export interface SecretSource {
   get(namespace: string, name: string): KubeSecret | undefined;
 }
 
+/** A SecretSource over an informer's cache (keys `namespace/name`). */
+export function informerSecrets(informer: { get(key: string): unknown }): SecretSource {
+  return { get: (namespace, name) => informer.get(`${namespace}/${name}`) as KubeSecret | undefined };
+}
+
 /** The in-cluster Admin API URL of a ControlPlane: `https://<cp>-admin.<ns>.svc:8444`. */
 export function adminServiceUrl(cp: Kube<ControlPlane>): string {
   const ns = cp.metadata.namespace ?? 'default';

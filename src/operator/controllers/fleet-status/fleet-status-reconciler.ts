@@ -1,7 +1,6 @@
 import type { Kube, KubeObject } from '../../../api/meta.js';
 import type { ControlPlane, DataPlane } from '../../../api/v1alpha1/index.js';
 import { LABELS } from '../../../shared/contract.js';
-import type { KubeSecret } from '../../certificates/secrets.js';
 import type { KubeClient } from '../../kube/kube-client.js';
 import type { Informer } from '../../manager/informer.js';
 import type { Manager } from '../../manager/manager.js';
@@ -14,7 +13,11 @@ import type {
 } from '../../manager/reconcile.js';
 import { createHash } from 'node:crypto';
 import type { AdminEndpoint } from '../../admin-api/admin-request.js';
-import { resolveAdminEndpoint, type SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
+import {
+  informerSecrets,
+  resolveAdminEndpoint,
+  type SecretSource,
+} from '../../admin-api/resolve-admin-endpoint.js';
 import type { EventRecorder } from '../../kube/events.js';
 import { FleetMetrics } from '../../manager/metrics.js';
 import type { FleetEventThresholds } from '../../status/fleet-events.js';
@@ -56,12 +59,18 @@ export class FleetStatusReconciler implements Reconciler {
   private readonly pollers = new Map<string, FleetPoller>();
   // Per ControlPlane: one client (one connection pool) for as long as its endpoint stays the same.
   private readonly clients = new Map<string, { fingerprint: string; client: ClosableAdminClient }>();
+  // Run signals already hooked: when one aborts (manager stopped, leadership lost) the clients close.
+  private readonly hooked = new WeakSet<AbortSignal>();
 
   constructor(deps: FleetStatusReconcilerDeps) {
     this.d = deps;
   }
 
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    if (!this.hooked.has(ctx.signal)) {
+      this.hooked.add(ctx.signal);
+      ctx.signal.addEventListener('abort', () => void this.close(), { once: true });
+    }
     let poller = this.pollers.get(req.key);
     if (!poller) {
       poller = new FleetPoller({
@@ -153,7 +162,7 @@ export function addFleetStatusController(
 ): FleetStatusReconciler {
   const reconciler = new FleetStatusReconciler({
     ...deps,
-    secrets: { get: (ns, name) => deps.secrets.get(`${ns}/${name}`) as KubeSecret | undefined },
+    secrets: informerSecrets(deps.secrets),
     metrics: new FleetMetrics(manager.metrics.registry),
   });
   manager.addController({
