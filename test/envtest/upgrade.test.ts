@@ -240,13 +240,17 @@ describe('HybridCluster upgrade in a safe order', () => {
       'edge-b synced',
     ]);
 
-    const events = await get<{
-      items: { reason: string; count?: number; involvedObject: { kind: string } }[];
-    }>(`/api/v1/namespaces/${ns}/events`);
-    const upgradeEvents = events.items
-      .filter((e) => e.involvedObject.kind === 'HybridCluster' && /Upgrade/.test(e.reason))
-      .flatMap((e) => Array<string>(e.count ?? 1).fill(e.reason))
-      .sort();
+    // Events are recorded right after the status write that Progressing was read from: wait for the last.
+    const upgradeEvents = await pollUntil('the UpgradeCompleted Event', async () => {
+      const events = await get<{
+        items: { reason: string; count?: number; involvedObject: { kind: string } }[];
+      }>(`/api/v1/namespaces/${ns}/events`);
+      const reasons = events.items
+        .filter((e) => e.involvedObject.kind === 'HybridCluster' && /Upgrade/.test(e.reason))
+        .flatMap((e) => Array<string>(e.count ?? 1).fill(e.reason))
+        .sort();
+      return reasons.includes('UpgradeCompleted') ? reasons : undefined;
+    });
     expect(upgradeEvents).toEqual(
       [
         'ControlPlaneUpgraded',

@@ -40,6 +40,13 @@ export interface HybridClusterReconcilerDeps extends EnsureDeps {
  */
 export class HybridClusterReconciler implements Reconciler {
   private readonly d: HybridClusterReconcilerDeps;
+  /**
+   * The upgrade state last written per cluster (`version|step`), only to keep Events single when the
+   * informer has not yet delivered our own status write (the next reconcile would see the transition
+   * again). The state itself lives in status.upgrade; losing this map on restart costs at most a
+   * repeated Event.
+   */
+  private readonly recorded = new Map<string, string>();
 
   constructor(deps: HybridClusterReconcilerDeps) {
     this.d = deps;
@@ -47,7 +54,10 @@ export class HybridClusterReconciler implements Reconciler {
 
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const hc = this.d.hybridClusters.get(req.key);
-    if (!hc || hc.metadata.deletionTimestamp) return;
+    if (!hc || hc.metadata.deletionTimestamp) {
+      this.recorded.delete(req.key);
+      return;
+    }
     const owned = this.d.dataPlanes
       .list()
       .filter(
@@ -119,7 +129,9 @@ export class HybridClusterReconciler implements Reconciler {
     const written = await writeStatus(this.d.client, hc, status).catch(ignoreNotFound);
     // Events after the status holds the new step: a failed write retries the reconcile, which finds
     // the same transition again, so each step is recorded once.
-    if (written) {
+    const signature = plan.upgrade ? `${plan.upgrade.version}|${plan.upgrade.step}` : 'none';
+    if (written && this.recorded.get(req.key) !== signature) {
+      this.recorded.set(req.key, signature);
       for (const ev of plan.events) {
         ctx.log.info({ reason: ev.reason }, ev.message);
         await this.d.events.record(hc, ev);
