@@ -291,6 +291,51 @@ describe('protocol v2: incremental sync', () => {
     await addRoute(store, 1000);
     await converged(cp, dp);
     expect(dp.sync.v2!.counts.delta).toBe(1);
+    // A delta over the frame limit (one big transaction) goes as a snapshot in parts instead.
+    await write(store, (tx) =>
+      Array.from({ length: 300 }, (_, i) =>
+        tx.insert(
+          'routes',
+          entity('routes', {
+            id: routeId(2000 + i),
+            paths: [`/q${i}`],
+            service: { id: SVC },
+            tags: [randomBytes(24).toString('hex'), randomBytes(24).toString('hex')],
+          }),
+        ),
+      ),
+    );
+    await converged(cp, dp);
+    expect(dp.sync.v2!.counts).toEqual({ delta: 1, snapshot: 2, resync: 0 });
+    expect(cp.lines.some((l) => l.msg === 'delta exceeds one frame, sending a snapshot')).toBe(true);
+  });
+
+  it('builds the v1 payload only while a v1 DP is connected, once per hash; a v1 DP arriving late gets it', async () => {
+    const store = await openStore();
+    await addRoute(store, 1);
+    const cp = await startCp(store);
+    const v2 = await startDp(cp.port);
+    await converged(cp, v2);
+    await addRoute(store, 2);
+    await converged(cp, v2);
+    await cp.listener.idle();
+    const built = () =>
+      cp.lines.filter((l) => l.msg === 'configuration exported for data planes' && 'bytes' in l);
+    expect(built()).toHaveLength(0);
+    expect(cp.listener.currentPayload()).toBeNull();
+    // The hash is still logged per version for whoever follows the CP's log.
+    const cur = await cp.source.current();
+    expect(cp.lines.some((l) => l.config_hash === cur.hashes.config)).toBe(true);
+
+    const v1 = await startDp(cp.port, { protocolVersion: 1 });
+    await converged(cp, v1);
+    expect(built()).toHaveLength(1);
+    await addRoute(store, 3);
+    await converged(cp, v1);
+    await converged(cp, v2);
+    await cp.listener.idle();
+    expect(built()).toHaveLength(2);
+    expect(cp.listener.currentPayload()?.configHash).toBe((await cp.source.current()).hashes.config);
   });
 
   it('v1 and v2 DPs on one CP converge on the same hash; a v2 DP falls back to v1 on a CP without v2', async () => {

@@ -108,22 +108,31 @@ export function createDeltaHub(opts: DeltaHubOptions): DeltaHub {
     if (deltas.has(from)) return deltas.get(from)!;
     const events = await opts.source.changesSince(from);
     const changes = events === null ? null : build(events, from, cur);
-    const payload =
-      changes === null
-        ? null
-        : await buildV2Payload(
-            {
-              type: 'delta',
-              timestamp: opts.clock.now() / 1000,
-              from_version: from,
-              to_version: cur.version,
-              changes,
-              config_hash: cur.hashes.config,
-              hashes: cur.hashes,
-            },
-            plugins,
-            opts.maxPayload,
-          );
+    let payload: ReconfigurePayload | null = null;
+    if (changes !== null) {
+      try {
+        payload = await buildV2Payload(
+          {
+            type: 'delta',
+            timestamp: opts.clock.now() / 1000,
+            from_version: from,
+            to_version: cur.version,
+            changes,
+            config_hash: cur.hashes.config,
+            hashes: cur.hashes,
+          },
+          plugins,
+          opts.maxPayload,
+        );
+      } catch (err) {
+        if (!(err instanceof PayloadTooLargeError)) throw err;
+        // A delta over the frame limit (a large POST /config) goes as a snapshot, which has parts.
+        log.info(
+          { from, to: cur.version, size: err.size, limit: err.limit },
+          'delta exceeds one frame, sending a snapshot',
+        );
+      }
+    }
     deltas.set(from, payload);
     return payload;
   };

@@ -1,0 +1,91 @@
+/**
+ * Protocol v2 and the DP cache with real processes: a DP whose cache was written by deltas, killed
+ * with SIGKILL right after the CP saw it acknowledge a delta, restarts with the CP gone and serves
+ * exactly the acknowledged config from its cache (same hash, the routes the deltas added, not the one
+ * they deleted).
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/shared/logger.js';
+import { configHashes } from '../../src/runtime/config/hash.js';
+import { openConfigCache } from '../../src/runtime/data-plane/cache/config-cache.js';
+import { cpConfigHash, dpStatus, proxyGet, rowOf, waitServingEverywhere } from './helpers/cluster-state.js';
+import { clusterSuite } from './helpers/cluster-suite.js';
+import { adminCall, pollUntil } from './helpers/http.js';
+import { startHybridgate } from './helpers/hybrid-cluster.js';
+import { HYBRIDGATE_VERSION } from '../../src/runtime/version.js';
+
+/** Three processes start on a loaded 2-core machine: above jest's 30 s default. */
+const TEST_TIMEOUT_MS = 60_000;
+
+const suite = clusterSuite({ upstream: 'crash' });
+
+beforeAll(() => suite.addRoute('crash', '/base'));
+
+/** Waits until the CP's row for `name` shows the CP's newest hash (the DP acknowledged it). */
+async function acknowledged(name: string): Promise<string> {
+  return pollUntil(
+    async () => {
+      const hash = cpConfigHash(suite.cp);
+      const row = await rowOf(suite.cp, name);
+      return hash !== null && row?.config_hash === hash ? hash : null;
+    },
+    `${name} acknowledges the control plane's hash`,
+    { timeoutMs: 15_000 },
+  );
+}
+
+describe('a DP killed right after acknowledging a delta', () => {
+  it(
+    'restarts from its cache (CP down) on exactly the acknowledged config',
+    async () => {
+      const dp = await suite.startDataPlane('dp-crash');
+      await waitServingEverywhere([dp], '/base', 'crash');
+      await acknowledged('dp-crash');
+      const admin = suite.cp.port('admin');
+      await adminCall(admin, 'POST', '/services/crash/routes', { name: 'gone', paths: ['/gone'] });
+      await acknowledged('dp-crash');
+      await adminCall(admin, 'POST', '/services/crash/routes', { name: 'kept', paths: ['/kept'] });
+      await adminCall(admin, 'DELETE', '/routes/gone');
+      await acknowledged('dp-crash');
+      await adminCall(admin, 'POST', '/services/crash/routes', { name: 'last', paths: ['/last'] });
+      const hash = await acknowledged('dp-crash');
+      const exit = await dp.proc.stop('SIGKILL');
+      expect(exit.signal).toBe('SIGKILL');
+      // Everything after the first snapshot came as deltas, so the cache holds what deltas wrote.
+      expect(dp.proc.linesWith('configuration applied (delta)').length).toBeGreaterThanOrEqual(3);
+      expect(dp.proc.linesWith('configuration applied (snapshot)')).toHaveLength(1);
+
+      await suite.cp.proc.stop();
+      const again = await startHybridgate('dp-crash (restarted, CP down)', dp.env);
+      expect(again.proc.linesWith('configuration loaded').map((l) => [l.source, l.config_hash])).toEqual([
+        ['cache', hash],
+      ]);
+      expect((await dpStatus(again)).configuration_hash).toBe(hash);
+      for (const path of ['/base', '/kept', '/last']) expect((await proxyGet(again, path)).status).toBe(200);
+      expect((await proxyGet(again, '/gone')).status).toBe(404);
+      await again.proc.stop();
+
+      // The records themselves reassemble into a config that hashes to what the head says.
+      const [major, minor] = HYBRIDGATE_VERSION.split('.');
+      const cache = await openConfigCache({
+        path: join(suite.ws.prefix('dp-crash'), 'dbless.lmdb'),
+        mode: 'unencrypted',
+        versionTag: `${major}.${minor}`,
+        logger: createLogger({
+          component: 'test',
+          destination: new Writable({ write: (_c, _e, cb) => cb() }),
+        }),
+      });
+      try {
+        const loaded = await cache.load();
+        expect(loaded?.hashes.config).toBe(hash);
+        expect(configHashes(loaded!.config).config).toBe(hash);
+      } finally {
+        await cache.close();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
