@@ -185,7 +185,8 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     addFleetStatusController(manager, { client, dataPlanes, secrets, events, now, ...opts.fleetStatus });
   }
   if (opts.gitOps !== false) {
-    addGitOpsController(manager, { client, controlPlanes, events, now, ...(opts.gitOps ?? {}) });
+    const secrets = manager.informer(RESOURCES.Secret, OWNED_SECRETS);
+    addGitOpsController(manager, { client, controlPlanes, secrets, events, now, ...(opts.gitOps ?? {}) });
   }
   return { manager, client };
 }

@@ -2,17 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { Kube, KubeObject } from '../../src/api/meta.js';
 import type { ControlPlane } from '../../src/api/v1alpha1/index.js';
-import { ADMIN_URL_OVERRIDE_ANNOTATION } from '../../src/operator/controllers/fleet-status/admin-url.js';
-import { addGitOpsController } from '../../src/operator/controllers/gitops/add-gitops-controller.js';
 import { managedHash } from '../../src/operator/gitops/managed-hash.js';
-import { KubeEventRecorder } from '../../src/operator/kube/events.js';
 import { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
-import { Manager } from '../../src/operator/manager/manager.js';
-import { createLogger } from '../../src/shared/logger.js';
-import { adminCall, httpRequest, startUpstream, type Upstream } from '../cluster/helpers/http.js';
+import { httpRequest, startUpstream, type Upstream } from '../cluster/helpers/http.js';
 import {
-  controlPlaneEnv,
   dataPlaneEnv,
   removeWorkspaces,
   startHybridgate,
@@ -21,27 +15,29 @@ import {
 } from '../cluster/helpers/hybrid-cluster.js';
 import { stopAllNodes } from '../cluster/helpers/node-process.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
-import { createNamespace, grantOperatorRbac, reconcileCount } from './operator-harness.js';
+import {
+  createNamespace,
+  grantOperatorRbac,
+  reconcileCount,
+  startOperator,
+  type RunningOperator,
+} from './operator-harness.js';
 import { pollUntil } from './poll.js';
+import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
 
-// GitOps end to end: the gitops controller runs in a manager as the config/rbac identity (so the
-// configmaps rule is under test), a real CP process holds the configuration (reached through the
-// test-only admin URL override), two DPs run as processes and proxy to a real upstream. The drift
-// period is shortened by the test-only override; everything else is as deployed.
-const logger = createLogger({
-  component: 'gitops-test',
-  level: (process.env['GITOPS_TEST_LOG'] as never) ?? 'silent',
-});
+// GitOps end to end: the operator runs as the config/rbac identity (so the configmaps rule is under
+// test) and makes the ControlPlane's Secrets; a real CP process runs with them as the rendered pod
+// would (admin token, Admin API on TLS only), reached through the test-only URL override; two DPs run
+// as processes and proxy to a real upstream. Only the drift period is shortened (test-only override).
 const TAG = 'hybridgate-managed';
 let env: TestEnvironment;
 let admin: KubeClient;
-let operatorClient: KubeClient;
 let ws: Workspace;
-let cp: StartedNode;
+let cp: ProtectedControlPlane;
 let dps: StartedNode[] = [];
 let upstream: Upstream;
 let ns: string;
-let manager: Manager | undefined;
+let operator: RunningOperator | undefined;
 
 type Cond = { type: string; status: string; reason: string; message: string };
 type CpObject = Kube<ControlPlane> & { status?: { conditions?: Cond[] } };
@@ -52,7 +48,7 @@ const cmPath = (name?: string) =>
 const controlPlane = () => admin.request<CpObject>({ method: 'GET', path: cpPath() });
 const applied = (o: CpObject) => o.status?.conditions?.find((c) => c.type === 'ConfigurationApplied');
 const cpAdmin = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
-  adminCall<T>(cp.port('admin'), method, path, body);
+  cp.json<T>(method, path, body);
 
 function gatewayFile(routes: { name: string; paths: string[] }[], extraServices: object[] = []): string {
   return stringify({
@@ -103,14 +99,8 @@ beforeAll(async () => {
   env = await startEnvironment({ controllerManager: false });
   admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
   await grantOperatorRbac(env, admin);
-  operatorClient = KubeClient.fromKubeConfig(env.kubeConfig('operator'));
   ws = new Workspace();
   upstream = await startUpstream('echo');
-  const certs = await ws.genCert('cluster');
-  cp = await startHybridgate('cp', controlPlaneEnv(ws, certs));
-  dps = await Promise.all(
-    ['dp-a', 'dp-b'].map((name) => startHybridgate(name, dataPlaneEnv(ws, name, certs, cp.port('cluster')))),
-  );
   ns = await createNamespace(admin, 'gitops');
   await admin.request({
     method: 'POST',
@@ -122,38 +112,41 @@ beforeAll(async () => {
       data: { 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo'] }]) },
     },
   });
-  // Made through the Admin API before the first apply: must survive every apply.
-  await cpAdmin('POST', '/services', { name: 'hand-made', host: 'hand.internal' });
   await admin.request({
     method: 'POST',
     path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
     body: {
       apiVersion: 'hybridgate.dev/v1alpha1',
       kind: 'ControlPlane',
-      metadata: {
-        name: 'cp',
-        annotations: { [ADMIN_URL_OVERRIDE_ANNOTATION]: `http://127.0.0.1:${cp.port('admin')}` },
-      },
-      spec: { version: '0.1.0', declarativeConfig: { configMapRefs: [{ name: 'gateway' }] } },
+      metadata: { name: 'cp' },
+      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
     },
   });
-  manager = new Manager({ client: operatorClient, logger, namespace: ns });
-  addGitOpsController(manager, {
-    client: operatorClient,
-    controlPlanes: manager.informer<Kube<ControlPlane>>(RESOURCES.ControlPlane),
-    events: new KubeEventRecorder(operatorClient, logger),
-    allowAdminUrlOverride: true,
-    syncIntervalMsOverride: 300,
+  operator = await startOperator(env, ns, {
+    gitOps: { allowAdminUrlOverride: true, syncIntervalMsOverride: 300 },
+    operatorPeer: null,
   });
-  await manager.start();
+  cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
+  dps = await Promise.all(
+    ['dp-a', 'dp-b'].map((name) =>
+      startHybridgate(name, dataPlaneEnv(ws, name, cp.clusterCerts, cp.node.port('cluster'))),
+    ),
+  );
+  // Made through the Admin API before the ConfigMap is referenced: must survive every apply.
+  await cpAdmin('POST', '/services', { name: 'hand-made', host: 'hand.internal' });
+  await admin.request({
+    method: 'PATCH',
+    path: cpPath(),
+    contentType: 'application/merge-patch+json',
+    body: { spec: { declarativeConfig: { configMapRefs: [{ name: 'gateway' }] } } },
+  });
 }, 120_000);
 
 afterAll(async () => {
-  await manager?.stop();
+  await operator?.stop();
   await stopAllNodes();
   await upstream?.close();
   removeWorkspaces();
-  await operatorClient?.close();
   await admin?.close();
   await env?.stop();
 }, 60_000);
@@ -222,13 +215,17 @@ describe('gateway configuration from ConfigMaps', () => {
     await cpAdmin('DELETE', '/services/spare');
     await cpAdmin('POST', '/services', { name: 'intruder', host: 'i.internal', tags: [TAG] });
     await cpAdmin('POST', '/services', { name: 'bystander', host: 'b.internal', tags: ['other'] });
+    // The three changes may land in one drift check or several: each is reported and repaired.
+    const detected = await pollUntil('every change reported as drift', async () => {
+      const text = (await eventsWithReason('DriftDetected')).map((e) => e.message).join('\n');
+      return ['echo-route (updated)', 'spare (created)', 'intruder (deleted)'].every((t) => text.includes(t))
+        ? text
+        : undefined;
+    });
+    expect(detected).toContain(`entities tagged ${TAG} were changed through the Admin API`);
     await pollUntil('drift repaired', async () =>
       (await eventsWithReason('DriftRepaired')).length > repaired ? true : undefined,
     );
-    const detected = (await eventsWithReason('DriftDetected')).map((e) => e.message).join('\n');
-    expect(detected).toContain('echo-route (updated)');
-    expect(detected).toContain('spare (created)');
-    expect(detected).toContain('intruder (deleted)');
     await pollUntil('the managed entities as the files say', async () =>
       managedHash(await cpAdmin('GET', `/config?select_tags=${TAG}`)) === hash ? true : undefined,
     );
@@ -244,15 +241,15 @@ describe('gateway configuration from ConfigMaps', () => {
       (await admin.request<KubeObject>({ method: 'GET', path: cpPath() })).metadata!.resourceVersion;
     const steady = await pollUntil('a steady ControlPlane', async () => {
       const before = await rv();
-      const target = (await reconcileCount(manager!, 'gitops')) + 3;
+      const target = (await reconcileCount(operator!.manager, 'gitops')) + 3;
       await pollUntil('3 more checks', async () =>
-        (await reconcileCount(manager!, 'gitops')) >= target ? true : undefined,
+        (await reconcileCount(operator!.manager, 'gitops')) >= target ? true : undefined,
       );
       return (await rv()) === before ? before : undefined;
     });
-    const target = (await reconcileCount(manager!, 'gitops')) + 6;
+    const target = (await reconcileCount(operator!.manager, 'gitops')) + 6;
     await pollUntil('6 more checks', async () =>
-      (await reconcileCount(manager!, 'gitops')) >= target ? true : undefined,
+      (await reconcileCount(operator!.manager, 'gitops')) >= target ? true : undefined,
     );
     expect(await rv()).toBe(steady);
   }, 60_000);

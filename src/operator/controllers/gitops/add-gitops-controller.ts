@@ -1,5 +1,6 @@
 import type { Kube } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
+import type { KubeSecret } from '../../certificates/secrets.js';
 import type { KubeConfigMap } from '../../gitops/config-map-files.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeClient } from '../../kube/kube-client.js';
@@ -26,6 +27,8 @@ export function addGitOpsController(
   deps: {
     client: KubeClient;
     controlPlanes: Informer<Kube<ControlPlane>>;
+    /** The informer of the operator's Secrets (its label selector must cover the admin Secrets). */
+    secrets: Informer;
     events?: EventRecorder;
     now?(): number;
   } & GitOpsOptions,
@@ -35,6 +38,7 @@ export function addGitOpsController(
     ...deps,
     controlPlane: (ns, name) => deps.controlPlanes.get(`${ns}/${name}`),
     configMap: (ns, name) => configMaps.get(`${ns}/${name}`),
+    secrets: { get: (ns, name) => deps.secrets.get(`${ns}/${name}`) as KubeSecret | undefined },
   });
   manager.addController({
     name: 'gitops',

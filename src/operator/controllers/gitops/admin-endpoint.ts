@@ -1,16 +1,17 @@
 import type { Kube } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
 import type { AdminEndpoint } from '../../admin-api/admin-request.js';
-import { adminUrlOf } from '../fleet-status/admin-url.js';
+import { resolveAdminEndpoint, type SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
 
 /**
- * Where the GitOps controller reaches a ControlPlane's Admin API. The one place to switch to
- * `resolveAdminEndpoint(cp, secrets, allowOverride)` (token and CA too) once it is in
- * src/operator/admin-api/: until then, the URL only.
+ * Where the GitOps controller reaches a ControlPlane's Admin API: the same endpoint as every other
+ * operator client (Service URL or the test-only override, the admin token and the CA from the
+ * operator's Secrets). One function so the controller never builds an endpoint itself.
  */
-export async function gitOpsAdminEndpoint(
+export function gitOpsAdminEndpoint(
   cp: Kube<ControlPlane>,
+  secrets: SecretSource,
   allowOverride: boolean,
 ): Promise<AdminEndpoint> {
-  return { url: adminUrlOf(cp, allowOverride) };
+  return resolveAdminEndpoint(cp, secrets, allowOverride);
 }

@@ -2,6 +2,7 @@ import type { Kube } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { adminTransport, type AdminEndpoint, type AdminTransport } from '../../admin-api/admin-request.js';
+import type { SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
 import { filesFromConfigMaps, type KubeConfigMap } from '../../gitops/config-map-files.js';
 import { entityCount, managedHash } from '../../gitops/managed-hash.js';
 import {
@@ -46,6 +47,8 @@ export interface GitOpsReconcilerDeps {
   client: KubeClient;
   controlPlane(namespace: string, name: string): Kube<ControlPlane> | undefined;
   configMap(namespace: string, name: string): KubeConfigMap | undefined;
+  /** The operator's Secrets (an informer's cache): each CP's admin token and CA. */
+  secrets: SecretSource;
   events?: EventRecorder;
   now?(): number;
   /** Test-only: honour the admin URL override annotation. */
@@ -149,7 +152,7 @@ export class GitOpsReconciler implements Reconciler {
 
     let admin: AdminTransport | undefined;
     try {
-      const endpoint = await gitOpsAdminEndpoint(cp, this.d.allowAdminUrlOverride ?? false);
+      const endpoint = await gitOpsAdminEndpoint(cp, this.d.secrets, this.d.allowAdminUrlOverride ?? false);
       admin = (this.d.transport ?? ((e: AdminEndpoint) => adminTransport(e, { timeoutMs: 10_000 })))(
         endpoint,
       );
