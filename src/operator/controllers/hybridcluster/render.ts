@@ -24,8 +24,8 @@ const withImage = (v: VersionTarget) => ({
   ...(v.image !== undefined ? { image: v.image } : {}),
 });
 
-/** A group's target: its own version (official image) when it sets one, else the cluster's version and image. */
-export function groupTarget(hc: HybridCluster, group: { version?: string }): VersionTarget {
+// A group's target: its own version (official image) when it sets one, else the cluster's version and image.
+function groupTarget(hc: HybridCluster, group: { version?: string }): VersionTarget {
   if (group.version) return { version: group.version };
   return hc.spec.image !== undefined
     ? { version: hc.spec.version, image: hc.spec.image }
