@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { generateSharedClusterCertificate } from '../../src/runtime/pki/shared-cluster-cert.js';
 import { createSharedTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
@@ -62,13 +63,13 @@ describe('cluster port connection limits', () => {
     // A slot freed on 127.0.0.1 is usable again, by a DP from there.
     held[0]!.sock.destroy();
     await held[0]!.closed;
-    const local = await waitFor(
+    const local = (await waitFor(
       () =>
         legitDataPlane(c.port, { cert: pair.certPem, key: pair.keyPem, localAddress: '127.0.0.1' }).catch(
           () => null,
         ),
       'a DP from 127.0.0.1 once a slot is free',
-    );
+    ))!;
     cleanups.push(() => local.ws.terminate());
     await waitFor(() => local.hashes.length === 1, 'the DP from 127.0.0.1 gets its config');
   });
@@ -125,12 +126,9 @@ describe('cluster port connection limits', () => {
         { length: 20 },
         () =>
           new Promise<void>((resolve) => {
-            const s = tlsConnect({
-              host: '127.0.0.1',
-              port: c.port,
-              rejectUnauthorized: false,
-              localAddress: '127.0.0.4',
-            });
+            const raw = netConnect({ host: '127.0.0.1', port: c.port, localAddress: '127.0.0.4' });
+            raw.on('error', () => undefined);
+            const s = tlsConnect({ socket: raw, rejectUnauthorized: false });
             s.on('error', () => undefined);
             s.once('close', () => resolve());
           }),

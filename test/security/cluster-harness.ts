@@ -16,7 +16,7 @@ import {
 import { systemClock } from '../../src/runtime/protocol/clock.js';
 import { encodeJsonFrame } from '../../src/runtime/protocol/messages.js';
 import type { ClusterTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
-import { captureLogger, MemorySource, waitFor, type LogLine } from '../cluster/helpers.js';
+import { captureLogger, MemorySource, type LogLine } from '../cluster/helpers.js';
 
 /** A CP cluster listener in process with its registry, metrics and captured log. */
 export interface TestClusterCp {
@@ -62,7 +62,6 @@ export async function startTestClusterCp(
     clock: systemClock,
     ...extra,
   });
-  await waitFor(() => listener.currentPayload() !== null, 'the first export');
   return {
     listener,
     registry,

@@ -104,12 +104,13 @@ export class DataPlaneSession {
 
   /** True once basic_info arrived: the session can take pushes. */
   get ready(): boolean {
-    return this.info !== null && !this.closed;
+    return this.info !== null && !this.closed && this.rejecting === null;
   }
 
   /** Sends `payload` if this DP can run it; otherwise records why and skips (seed 002). */
   push(payload: ReconfigurePayload, force = false): 'sent' | 'skipped_incompatible' | 'unchanged' {
-    if (!this.info) return 'unchanged';
+    // A connection being closed for a protocol error gets nothing more.
+    if (!this.info || this.rejecting) return 'unchanged';
     const verdict = checkPluginCompat(payload.configuredPlugins, this.ctx.cpPlugins, this.info.plugins);
     if (verdict.status !== 'normal') {
       this.log.warn(
