@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../src/api/meta.js';
 import { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
-import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
-import { LABELS } from '../../src/shared/contract.js';
 import { httpRequest } from '../cluster/helpers/http.js';
-import {
-  dataPlaneEnv,
-  removeWorkspaces,
-  startHybridgate,
-  Workspace,
-  type StartedNode,
-} from '../cluster/helpers/hybrid-cluster.js';
+import { removeWorkspaces, Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
 import { stopAllNodes } from '../cluster/helpers/node-process.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
 import {
@@ -23,7 +15,11 @@ import {
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
-import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
+import {
+  startDataPlaneNode,
+  startProtectedControlPlane,
+  type ProtectedControlPlane,
+} from './protected-control-plane.js';
 
 // Fleet gauges on the operator's /metrics and Events on the DataPlane, with a real CP (operator-made
 // Secrets, token + TLS) and DPs as local processes. The operator's clock is injected (Date.now() plus
@@ -77,28 +73,9 @@ async function nextPolls(n: number): Promise<void> {
   );
 }
 
-async function startDp(pod: string, extra: Record<string, string> = {}): Promise<void> {
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.Pod, { namespace: ns }),
-    body: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: pod, labels: { [LABELS.instance]: 'edge', [LABELS.component]: 'data-plane' } },
-      spec: { containers: [{ name: 'dp', image: 'hybridgate/hybridgate:0.1.0' }] },
-    },
-  });
-  dps.set(
-    pod,
-    await startHybridgate(
-      pod,
-      dataPlaneEnv(ws, pod, cp.clusterCerts, cp.node.port('cluster'), {
-        HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:edge,${POD_NODE_LABEL}:${pod}`,
-        ...extra,
-      }),
-    ),
-  );
-}
+const startDp = async (pod: string, extra: Record<string, string> = {}) => {
+  dps.set(pod, await startDataPlaneNode(admin, ws, cp, { namespace: ns, dataPlane: 'edge', pod }, extra));
+};
 
 beforeAll(async () => {
   env = await startEnvironment({ controllerManager: false });

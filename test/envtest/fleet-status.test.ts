@@ -4,16 +4,9 @@ import type { DataPlane } from '../../src/api/v1alpha1/index.js';
 import { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import type { Manager } from '../../src/operator/manager/manager.js';
-import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
+import { POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
-import { LABELS } from '../../src/shared/contract.js';
-import {
-  dataPlaneEnv,
-  removeWorkspaces,
-  startHybridgate,
-  Workspace,
-  type StartedNode,
-} from '../cluster/helpers/hybrid-cluster.js';
+import { removeWorkspaces, Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
 import { stopAllNodes } from '../cluster/helpers/node-process.js';
 import { startEnvironment, type TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
@@ -25,7 +18,11 @@ import {
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
-import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
+import {
+  startDataPlaneNode,
+  startProtectedControlPlane,
+  type ProtectedControlPlane,
+} from './protected-control-plane.js';
 
 // The operator (config/rbac identity, fleet status on short intervals) makes the ControlPlane's
 // Secrets; a real CP process runs with them as the rendered pod would (admin_auth = token, the Admin
@@ -61,29 +58,8 @@ const cpHash = async () =>
   (await cp.json<{ config_hash: string }>('GET', '/clustering/config-hash')).config_hash;
 const cpRows = async () => (await cp.json<{ data: Row[] }>('GET', '/clustering/data-planes?size=1000')).data;
 
-async function createPod(name: string): Promise<void> {
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.Pod, { namespace: ns }),
-    body: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, labels: { [LABELS.instance]: 'edge', [LABELS.component]: 'data-plane' } },
-      spec: { containers: [{ name: 'dp', image: 'hybridgate/hybridgate:0.1.0' }] },
-    },
-  });
-}
-
-// A DP process whose labels name its DataPlane and its pod (all processes share this host's name).
 async function startDp(pod: string, extra: Record<string, string> = {}): Promise<StartedNode> {
-  await createPod(pod);
-  const dp = await startHybridgate(
-    pod,
-    dataPlaneEnv(ws, pod, cp.clusterCerts, cp.node.port('cluster'), {
-      HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:edge,${POD_NODE_LABEL}:${pod}`,
-      ...extra,
-    }),
-  );
+  const dp = await startDataPlaneNode(admin, ws, cp, { namespace: ns, dataPlane: 'edge', pod }, extra);
   dps.set(pod, dp);
   return dp;
 }

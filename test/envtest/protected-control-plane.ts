@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { ADMIN_URL_OVERRIDE_ANNOTATION } from '../../src/operator/admin-api/resolve-admin-endpoint.js';
 import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
+import type { Workspace } from '../cluster/helpers/hybrid-cluster.js';
+import { DATAPLANE_NODE_LABEL, POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
+import { LABELS } from '../../src/shared/contract.js';
 import {
   controlPlaneEnv,
+  dataPlaneEnv,
   startHybridgate,
-  Workspace,
   type CertFiles,
   type StartedNode,
 } from '../cluster/helpers/hybrid-cluster.js';
@@ -145,4 +148,36 @@ export async function startProtectedControlPlane(
     body: { metadata: { annotations: { [ADMIN_URL_OVERRIDE_ANNOTATION]: `https://127.0.0.1:${port}` } } },
   });
   return { node, token, ca, port, serverName, clusterCerts, call, json };
+}
+
+/**
+ * A DP process for `pod` of DataPlane `dataPlane`, with the operator-made cluster certificate and
+ * labels naming its DataPlane and pod (all processes share this host's name), and a Pod object standing
+ * in for its pod (no kubelet).
+ */
+export async function startDataPlaneNode(
+  admin: KubeClient,
+  ws: Workspace,
+  cp: ProtectedControlPlane,
+  where: { namespace: string; dataPlane: string; pod: string },
+  extra: Record<string, string> = {},
+): Promise<StartedNode> {
+  const { namespace, dataPlane, pod } = where;
+  await admin.request({
+    method: 'POST',
+    path: resourcePath(RESOURCES.Pod, { namespace }),
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, labels: { [LABELS.instance]: dataPlane, [LABELS.component]: 'data-plane' } },
+      spec: { containers: [{ name: 'dp', image: 'hybridgate/hybridgate:0.1.0' }] },
+    },
+  });
+  return startHybridgate(
+    pod,
+    dataPlaneEnv(ws, pod, cp.clusterCerts, cp.node.port('cluster'), {
+      HYBRIDGATE_CLUSTER_DP_LABELS: `${DATAPLANE_NODE_LABEL}:${dataPlane},${POD_NODE_LABEL}:${pod}`,
+      ...extra,
+    }),
+  );
 }
