@@ -253,4 +253,17 @@ describe('gateway configuration from ConfigMaps', () => {
     );
     expect(await rv()).toBe(steady);
   }, 60_000);
+
+  it('without spec.declarativeConfig the GitOps status goes and the managed entities stay', async () => {
+    await admin.request({
+      method: 'PATCH',
+      path: cpPath(),
+      contentType: 'application/merge-patch+json',
+      body: { spec: { declarativeConfig: null } },
+    });
+    await appliedWith((x) => !applied(x) && !x.status?.declarativeConfig, 'the GitOps status removed');
+    expect((await cpAdmin<{ host: string }>('GET', '/services/echo')).host).toBe('127.0.0.1');
+    // Other controllers' status is untouched.
+    expect((await controlPlane()).status?.conditions?.some((c) => c.type === 'Ready')).toBe(true);
+  }, 60_000);
 });
