@@ -2,7 +2,7 @@ import type { Kube } from '../../../api/meta.js';
 import type { ControlPlane } from '../../../api/v1alpha1/index.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { adminTransport, type AdminEndpoint, type AdminTransport } from '../../admin-api/admin-request.js';
-import type { SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
+import { ADMIN_URL_OVERRIDE_ANNOTATION, type SecretSource } from '../../admin-api/resolve-admin-endpoint.js';
 import { filesFromConfigMaps, type KubeConfigMap } from '../../gitops/config-map-files.js';
 import { entityCount, managedHash } from '../../gitops/managed-hash.js';
 import {
@@ -78,6 +78,10 @@ export class GitOpsReconciler implements Reconciler {
   private readonly d: GitOpsReconcilerDeps;
   // Per ControlPlane: the last repeatable Event recorded, so a steady failure is reported once.
   private readonly lastEvent = new Map<string, string>();
+  // Per ControlPlane: when its managed entities were last found as applied, and from which inputs.
+  // Other controllers' status writes requeue the key too; within the sync interval, with the same
+  // inputs, such a reconcile asks the Admin API nothing.
+  private readonly lastCheck = new Map<string, { inputs: string; at: number }>();
 
   constructor(deps: GitOpsReconcilerDeps) {
     this.d = deps;
@@ -91,6 +95,7 @@ export class GitOpsReconciler implements Reconciler {
     const cp = this.d.controlPlane(req.namespace, req.name);
     if (!cp) {
       this.lastEvent.delete(req.key);
+      this.lastCheck.delete(req.key);
       return;
     }
     const spec = cp.spec?.declarativeConfig;
@@ -98,6 +103,7 @@ export class GitOpsReconciler implements Reconciler {
     const hasCondition = (cp.status?.conditions ?? []).some((c) => c.type === CONFIGURATION_APPLIED);
     if (!spec) {
       this.lastEvent.delete(req.key);
+      this.lastCheck.delete(req.key);
       // Stop showing what no longer applies; the managed entities stay (deleting them is not asked for).
       if (current || hasCondition)
         await writeStatus(this.d.client, cp, {}, { fieldManager: GITOPS_FIELD_MANAGER });
@@ -150,6 +156,17 @@ export class GitOpsReconciler implements Reconciler {
       throw err;
     }
 
+    const override = cp.metadata.annotations?.[ADMIN_URL_OVERRIDE_ANNOTATION];
+    const inputs = JSON.stringify([cp.metadata.generation, override, tag, observed, prev?.appliedHash]);
+    const last = this.lastCheck.get(key);
+    this.lastCheck.delete(key);
+    const sinceMs = this.now() - (last?.at ?? 0);
+    if (appliedOk && last?.inputs === inputs && sinceMs >= 0 && sinceMs < intervalMs) {
+      this.lastCheck.set(key, last);
+      const condition = appliedCondition(prev?.entities ?? 0, merged.files, tag);
+      return { condition, status: prev, requeueAfterMs: intervalMs - sinceMs };
+    }
+
     let admin: AdminTransport | undefined;
     try {
       const endpoint = await gitOpsAdminEndpoint(cp, this.d.secrets, this.d.allowAdminUrlOverride ?? false);
@@ -160,6 +177,7 @@ export class GitOpsReconciler implements Reconciler {
       const action = decide(prev, appliedOk, tag, observed, currentHash);
       if (action.kind === 'none') {
         this.lastEvent.delete(key);
+        this.lastCheck.set(key, { inputs, at: this.now() });
         return {
           condition: appliedCondition(prev?.entities ?? 0, merged.files, tag),
           status: prev,
