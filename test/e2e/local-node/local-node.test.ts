@@ -76,6 +76,12 @@ function deployment(): Record<string, unknown> {
                 periodSeconds: 1,
                 failureThreshold: 2,
               },
+              // liveness waits for the startup probe: a slow start (a loaded machine) is not a failure
+              startupProbe: {
+                httpGet: { path: '/status', port: 8100 },
+                periodSeconds: 1,
+                failureThreshold: 60,
+              },
               livenessProbe: {
                 httpGet: { path: '/status', port: 8100 },
                 periodSeconds: 2,
@@ -83,6 +89,8 @@ function deployment(): Record<string, unknown> {
               },
               volumeMounts: [
                 { name: 'prefix', mountPath: '/var/run/hybridgate' },
+                // as the chart's operator does: the emptyDir hides the host's /tmp, where the run lives
+                { name: 'tmp', mountPath: '/tmp' },
                 { name: 'data', mountPath: '/var/lib/hybridgate' },
                 { name: 'extra', mountPath: '/etc/hybridgate/extra', readOnly: true },
               ],
@@ -90,6 +98,7 @@ function deployment(): Record<string, unknown> {
           ],
           volumes: [
             { name: 'prefix', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
             { name: 'data', persistentVolumeClaim: { claimName: 'trad-data' } },
             {
               name: 'extra',
@@ -155,9 +164,9 @@ async function readyPod(exclude?: string): Promise<PodJson & { pid: number; ip: 
   );
 }
 
-/** A file as the pod sees it (its mount namespace; /proc/<pid>/root would resolve absolute symlinks like /var/run on the host). */
+/** A file as the pod sees it (its mount namespace and root; /proc/<pid>/root would resolve absolute symlinks like /var/run on the host). */
 async function podRead(pid: number, path: string): Promise<string> {
-  const { stdout } = await run('nsenter', ['-t', String(pid), '-m', 'cat', path]);
+  const { stdout } = await run('nsenter', ['-t', String(pid), '-m', '-r', 'cat', path]);
   return stdout;
 }
 
@@ -270,6 +279,7 @@ describe('local node', () => {
       '-t',
       String(first.pid),
       '-m',
+      '-r',
       '-n',
       'getent',
       'hosts',
@@ -281,6 +291,7 @@ describe('local node', () => {
       '-t',
       String(first.pid),
       '-m',
+      '-r',
       '-n',
       process.execPath,
       '-e',
@@ -311,7 +322,7 @@ describe('local node', () => {
     ].join('');
     const { stdout } = await run(
       'nsenter',
-      ['-t', String(first.pid), '-m', '-n', process.execPath, '-e', script],
+      ['-t', String(first.pid), '-m', '-r', '-n', process.execPath, '-e', script],
       {
         env: { ...process.env, KUBERNETES_SERVICE_PORT: String(cluster.env.apiPort) },
       },

@@ -95,7 +95,7 @@ export function podStatus(input: PodStatusInput): Record<string, unknown> {
     startTime: input.startTime,
     containerStatuses,
     ...(initContainerStatuses.length ? { initContainerStatuses } : {}),
-    qosClass: 'BestEffort',
+    // qosClass is the apiserver's (set at creation, immutable): never written here.
   };
 }
 

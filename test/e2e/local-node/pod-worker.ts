@@ -48,6 +48,7 @@ export class PodWorker {
   private dirty = false;
   private terminating: Promise<void> | undefined;
   private setupError: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private fireStop!: () => void;
   private readonly stopSignal = new Promise<void>((r) => (this.fireStop = r));
 
@@ -219,10 +220,16 @@ export class PodWorker {
       while (this.dirty && !this.terminating) {
         this.dirty = false;
         await this.writeStatus().catch((err) => {
-          if (!(err instanceof KubeApiError && err.status === 404))
-            this.node.log(
-              `pod status write failed pod=${this.pod.metadata.name} error=${JSON.stringify((err as Error).message)}`,
-            );
+          if (err instanceof KubeApiError && err.status === 404) return;
+          // Retried: a status that never lands would leave the pod Pending for good.
+          if (!this.retryTimer)
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.scheduleStatus();
+            }, 1000);
+          this.node.log(
+            `pod status write failed pod=${this.pod.metadata.name} error=${JSON.stringify((err as Error).message)}`,
+          );
         });
       }
       this.writing = undefined;
@@ -263,6 +270,7 @@ export class PodWorker {
   terminate(graceSeconds: number, deleteObject = true): Promise<void> {
     this.terminating ??= (async () => {
       this.fireStop();
+      if (this.retryTimer) clearTimeout(this.retryTimer);
       const m = this.pod.metadata;
       this.node.log(`killing pod pod=${m.namespace}/${m.name} grace=${graceSeconds}s`);
       await Promise.all([...this.initRunners, ...this.runners].map((r) => r.stop(graceSeconds * 1000)));

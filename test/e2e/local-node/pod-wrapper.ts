@@ -73,23 +73,83 @@ export interface Wrapper {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * A shell script run inside the pod's own mount namespace (`unshare --mount --propagation private`):
- * it bind-mounts each volume at its mountPath (read-only when asked) and the pod's hosts file at
- * /etc/hosts, then `exec`s node so that the process keeps the PID the local node signals. A
- * mountPath whose directory does not exist gets it inside an overlay of its nearest existing
- * ancestor, so the host's filesystem is left as it was.
+ * A shell script run inside the pod's own mount namespace (`unshare --mount --propagation private`)
+ * that builds the pod's root and becomes its process: it bind-mounts the host's tree (`--rbind /`)
+ * at a root of the pod's own, mounts each volume at its mountPath there (read-only when asked), the
+ * pod's hosts file and resolv.conf on /etc, then `exec chroot`s into it and `exec`s node, so the
+ * process keeps the PID the local node signals. Sources are read through the real root, so a
+ * volume on /tmp (the operator's) cannot hide another volume's source; the project and the working
+ * directory are bound again if a volume covers them. A missing mountPath directory is made inside
+ * an overlay of its nearest existing ancestor, so the host's filesystem is left as it was.
  */
 export function renderWrapper(input: WrapperInput): Wrapper {
   const lines = ['set -eu', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const root = join(input.podDir, 'root', input.container.name);
   const ovlRoot = join(input.podDir, 'overlay', input.container.name);
-  lines.push(`mkdir -p ${q(ovlRoot)}`, `mount -t tmpfs -o mode=0755 hg-overlay ${q(ovlRoot)}`);
+  const r = (path: string) => (path === '/' ? root : `${root}${path}`);
+  lines.push(
+    `mkdir -p ${q(root)} ${q(ovlRoot)}`,
+    `mount -t tmpfs -o mode=0755 hg-overlay ${q(ovlRoot)}`,
+    `mount --rbind / ${q(root)}`,
+  );
+  const mountList = mountsOf(input);
   const overlaid: string[] = [];
   const hostDirs: string[] = [];
-  const binds: string[] = [];
+  const targets: string[] = [];
+  const under = (path: string, dirs: string[]) => dirs.some((d) => path === d || path.startsWith(`${d}/`));
+  for (const { source, target, readOnly } of mountList) {
+    const isFile = existsSync(source) && statSync(source).isFile();
+    let resolved: string;
+    if (under(target, targets)) {
+      // Inside an earlier volume: the directory is made in that volume, as the kubelet's runtime does.
+      resolved = target;
+      lines.push(isFile ? `touch ${q(r(resolved))}` : `mkdir -p ${q(r(resolved))}`);
+    } else if (existsSync(target)) {
+      resolved = realpathSync(target);
+    } else {
+      let ancestor = dirname(target);
+      while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+      const real = realpathSync(ancestor);
+      resolved = join(real, target.slice(ancestor === '/' ? 1 : ancestor.length + 1));
+      if (real === '/') {
+        // The pod's root is the host's / bound again: an overlay there would hide its submounts.
+        hostDirs.push(join('/', resolved.split('/')[1]!));
+      } else if (!under(real, overlaid)) {
+        overlaid.push(real);
+        const up = join(ovlRoot, `u${overlaid.length}`);
+        const work = join(ovlRoot, `w${overlaid.length}`);
+        lines.push(
+          `mkdir -p ${q(up)} ${q(work)}`,
+          `mount -t overlay hg-overlay -o ${q(`lowerdir=${r(real)},upperdir=${up},workdir=${work}`)} ${q(r(real))}`,
+        );
+      }
+      lines.push(
+        isFile
+          ? `mkdir -p ${q(r(dirname(resolved)))} && touch ${q(r(resolved))}`
+          : `mkdir -p ${q(r(resolved))}`,
+      );
+    }
+    targets.push(resolved);
+    lines.push(`mount --bind ${q(source)} ${q(r(resolved))}`);
+    if (readOnly) lines.push(`mount -o remount,bind,ro ${q(r(resolved))}`);
+  }
+  // What the process itself needs, should a volume have covered it (an emptyDir on /tmp).
+  const project = dirname(dirname(input.argv[1] ?? '/'));
+  for (const path of [project, input.workDir]) {
+    if (under(path, targets)) lines.push(`mkdir -p ${q(r(path))}`, `mount --bind ${q(path)} ${q(r(path))}`);
+  }
+  lines.push(
+    `exec chroot ${q(root)} /bin/sh -c 'cd "$0" && exec "$@"' ${[input.workDir, ...input.argv].map(q).join(' ')}`,
+  );
+  return { script: `${lines.join('\n')}\n`, hostDirs };
+}
+
+/** The container's volume mounts (shallowest first), then the pod's hosts file and resolv.conf. */
+function mountsOf(input: WrapperInput): { source: string; target: string; readOnly: boolean }[] {
   const mounts = [...(input.container.volumeMounts ?? [])].sort(
     (a, b) => posix.normalize(a.mountPath).length - posix.normalize(b.mountPath).length,
   );
-  const mountList: { source: string; target: string; readOnly: boolean }[] = [];
+  const list: { source: string; target: string; readOnly: boolean }[] = [];
   for (const m of mounts) {
     const vol = input.volumes.find((v) => v.name === m.name);
     if (!vol)
@@ -100,45 +160,13 @@ export function renderWrapper(input: WrapperInput): Wrapper {
     if (!posix.isAbsolute(m.mountPath))
       throw new ContainerSpecError(
         'CreateContainerConfigError',
-        `volumeMount "${m.name}": mountPath must be absolute`,
+        `volumeMount "${m.name}": mountPath "${m.mountPath}" must be absolute`,
       );
     const source = m.subPath ? join(vol.hostPath, m.subPath) : vol.hostPath;
-    mountList.push({ source, target: posix.normalize(m.mountPath), readOnly: !!m.readOnly });
+    list.push({ source, target: posix.normalize(m.mountPath), readOnly: !!m.readOnly });
   }
-  mountList.push({ source: input.hostsFile, target: '/etc/hosts', readOnly: false });
+  list.push({ source: input.hostsFile, target: '/etc/hosts', readOnly: false });
   if (existsSync('/etc/resolv.conf'))
-    mountList.push({ source: input.resolvFile, target: '/etc/resolv.conf', readOnly: true });
-
-  for (const { source, target, readOnly } of mountList) {
-    const isFile = existsSync(source) && statSync(source).isFile();
-    let resolved: string;
-    if (existsSync(target)) {
-      resolved = realpathSync(target);
-    } else {
-      let ancestor = dirname(target);
-      while (!existsSync(ancestor)) ancestor = dirname(ancestor);
-      const real = realpathSync(ancestor);
-      resolved = join(real, target.slice(ancestor === '/' ? 1 : ancestor.length + 1));
-      if (real === '/') {
-        // An overlay on / would not be seen (a process's root is not crossed by later mounts).
-        hostDirs.push(join('/', target.split('/')[1]!));
-      } else if (!overlaid.some((o) => real === o || real.startsWith(`${o}/`))) {
-        overlaid.push(real);
-        const n = overlaid.length;
-        const up = join(ovlRoot, `u${n}`);
-        const work = join(ovlRoot, `w${n}`);
-        lines.push(
-          `mkdir -p ${q(up)} ${q(work)}`,
-          `mount -t overlay hg-overlay -o ${q(`lowerdir=${real},upperdir=${up},workdir=${work}`)} ${q(real)}`,
-        );
-      }
-      lines.push(
-        isFile ? `mkdir -p ${q(dirname(resolved))} && touch ${q(resolved)}` : `mkdir -p ${q(resolved)}`,
-      );
-    }
-    binds.push(`mount --bind ${q(source)} ${q(resolved)}`);
-    if (readOnly) binds.push(`mount -o remount,bind,ro ${q(resolved)}`);
-  }
-  lines.push(...binds, `cd ${q(input.workDir)}`, `exec ${input.argv.map(q).join(' ')}`);
-  return { script: `${lines.join('\n')}\n`, hostDirs };
+    list.push({ source: input.resolvFile, target: '/etc/resolv.conf', readOnly: true });
+  return list;
 }
