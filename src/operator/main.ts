@@ -133,7 +133,21 @@ export function createOperator(opts: OperatorOptions): { manager: Manager; clien
     name: 'hybridcluster',
     primary: RESOURCES.HybridCluster,
     owns: [RESOURCES.ControlPlane, RESOURCES.DataPlane],
-    reconciler: new HybridClusterReconciler({ ...base, hybridClusters, controlPlanes, dataPlanes }),
+    // An upgrade step waits on the children's workloads rolling out: their events move it on at once.
+    watches: [RESOURCES.Deployment, RESOURCES.StatefulSet].map((type) => ({
+      type,
+      map: (o: KubeObject) => {
+        const cluster = o.metadata?.labels?.[LABELS.cluster];
+        return cluster ? [`${o.metadata?.namespace}/${cluster}`] : [];
+      },
+    })),
+    reconciler: new HybridClusterReconciler({
+      ...base,
+      hybridClusters,
+      controlPlanes,
+      dataPlanes,
+      fleetStatus: opts.fleetStatus !== undefined,
+    }),
   });
   manager.addController({
     name: 'controlplane',

@@ -146,10 +146,11 @@ describe('CRD validation (the real apiserver)', () => {
       '11 labels',
       {
         dataPlanes: [
-          { name: 'a', labels: Object.fromEntries([...Array(11).keys()].map((i) => [`k${i}`, 'v'])) },
+          // 10 user labels + the one the operator adds would pass Kong's limit of 10.
+          { name: 'a', labels: Object.fromEntries([...Array(10).keys()].map((i) => [`k${i}`, 'v'])) },
         ],
       },
-      'at most 10 data plane labels are allowed',
+      'at most 9 data plane labels are allowed',
     ],
     [
       'a label value with a comma',
@@ -243,7 +244,7 @@ describe('CRD validation (the real apiserver)', () => {
     expect(r.code).toBe(0);
     const tables = parseTables(r.stdout);
     expect(tables.map((t) => t.header)).toEqual([
-      ['NAME', 'MODE', 'READY', 'DATAPLANES', 'SYNCED', 'AGE'],
+      ['NAME', 'MODE', 'VERSION', 'READY', 'DATAPLANES', 'SYNCED', 'AGE'],
       ['NAME', 'READY', 'DATABASE', 'DATAPLANES', 'AGE'],
       ['NAME', 'READY', 'DESIRED', 'SYNCED', 'VERSION', 'CONFIG HASH', 'AGE'],
     ]);

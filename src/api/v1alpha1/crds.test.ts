@@ -56,7 +56,7 @@ describe('CRDs', () => {
     expect(crds.DataPlane.spec.names.shortNames).toEqual(['hgdp']);
     expect(cols(crds.DataPlane)).toEqual(['READY', 'DESIRED', 'SYNCED', 'VERSION', 'CONFIG HASH', 'AGE']);
     expect(cols(crds.ControlPlane)).toEqual(['READY', 'DATABASE', 'DATAPLANES', 'AGE']);
-    expect(cols(crds.HybridCluster)).toEqual(['MODE', 'READY', 'DATAPLANES', 'SYNCED', 'AGE']);
+    expect(cols(crds.HybridCluster)).toEqual(['MODE', 'VERSION', 'READY', 'DATAPLANES', 'SYNCED', 'AGE']);
   });
 
   it('gives DataPlane a scale subresource wired to replicas and the pod selector', () => {

@@ -15,7 +15,15 @@ import type {
 import { selectorLabels, selectorString } from '../../resources/labels.js';
 import { ensureObjects, type EnsureDeps } from '../ensure.js';
 import { dataPlaneStatus } from './conditions.js';
+import { checkDataPlaneVersion } from '../../upgrade/version-rule.js';
 import { renderDataPlane, resolveControlPlaneTarget, type ControlPlaneTarget } from './render.js';
+
+// Errors that block a DataPlane (Ready False with this reason) instead of being retried.
+const BLOCKED_REASONS = {
+  INVALID_SPEC: 'InvalidSpec',
+  CONTROL_PLANE_NOT_FOUND: 'ControlPlaneNotFound',
+  VERSION_INCOMPATIBLE: 'VersionIncompatible',
+} as const;
 
 /** What the DataPlane reconciler reads and writes through. */
 export interface DataPlaneReconcilerDeps extends EnsureDeps {
@@ -50,14 +58,21 @@ export class DataPlaneReconciler implements Reconciler {
     let certificateProblems: string[] | undefined;
     try {
       target = resolveControlPlaneTarget(dp, cp);
+      // Kong's CP would refuse a DP with a newer minor: keep the running Deployment and say why.
+      const rule = cp ? checkDataPlaneVersion(dp.spec.version, cp.spec.version) : undefined;
+      if (rule && !rule.ok) {
+        throw new OperatorError('VERSION_INCOMPATIBLE', rule.message, { reason: rule.reason });
+      }
       const ensured = await ensureObjects(this.d, dp, renderDataPlane(dp, target), ctx.log);
       deployment = ensured.find((e) => e.object.kind === 'Deployment')?.object;
       certificateProblems = await this.checkCertificate(req.namespace, target);
     } catch (err) {
-      if (!(err instanceof OperatorError) || !['INVALID_SPEC', 'CONTROL_PLANE_NOT_FOUND'].includes(err.code))
-        throw err;
+      if (!(err instanceof OperatorError) || !(err.code in BLOCKED_REASONS)) throw err;
       blocked = {
-        reason: err.code === 'INVALID_SPEC' ? 'InvalidSpec' : 'ControlPlaneNotFound',
+        reason:
+          err.code === 'VERSION_INCOMPATIBLE'
+            ? String(err.context['reason'])
+            : BLOCKED_REASONS[err.code as keyof typeof BLOCKED_REASONS],
         message: err.message,
       };
       ctx.log.warn({ err: err.message }, 'data plane blocked');

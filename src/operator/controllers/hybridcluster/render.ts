@@ -69,6 +69,7 @@ export function renderHybridCluster(input: HybridClusterRenderInput): HybridClus
       clusterService: cp.clusterService,
       ...(cp.resources ? { resources: cp.resources } : {}),
       ...(cp.conf ? { conf: cp.conf } : {}),
+      ...(cp.declarativeConfig ? { declarativeConfig: cp.declarativeConfig } : {}),
     },
   };
   const dataPlanes = (hc.spec.dataPlanes ?? []).map((group): DataPlane => {
