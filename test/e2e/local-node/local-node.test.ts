@@ -369,6 +369,66 @@ describe('local node', () => {
     await cluster.kubectl(['delete', 'pod', 'web', '--wait=true', '--timeout=15s']);
   });
 
+  it('runs init containers first and ends a restartPolicy Never pod as Succeeded', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'once', namespace: 'default' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'init', image: 'hybridgate/hybridgate', args: ['version'] }],
+        containers: [
+          { name: 'main', image: 'hybridgate/hybridgate:0.1.0', command: ['hybridgate', 'version'] },
+        ],
+      },
+    };
+    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    const status = await failWith(
+      pollUntil(
+        'pod once Succeeded',
+        async () => {
+          const p = JSON.parse(await cluster.kubectl(['get', 'pod', 'once', '-o', 'json'])) as {
+            status: {
+              phase: string;
+              initContainerStatuses?: { state: { terminated?: { exitCode: number } } }[];
+              containerStatuses?: { state: { terminated?: { exitCode: number; reason: string } } }[];
+            };
+          };
+          return p.status.phase === 'Succeeded' ? p.status : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 300 },
+      ),
+      'once',
+    );
+    expect(status.initContainerStatuses?.[0]?.state.terminated?.exitCode).toBe(0);
+    expect(status.containerStatuses?.[0]?.state.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+    });
+    // both ran, in order, and printed the version
+    const log = await cluster.podLogTail('default', 'once', 50);
+    expect(log.indexOf('starting container init')).toBeLessThan(log.indexOf('starting container main'));
+    expect(log).toContain('0.1.0');
+  });
+
+  it('keeps its Node Ready with a renewed Lease', async () => {
+    const node = JSON.parse(await cluster.kubectl(['get', 'node', cluster.nodeName, '-o', 'json'])) as {
+      status: {
+        conditions: { type: string; status: string }[];
+        addresses: { type: string; address: string }[];
+      };
+      spec: { taints?: unknown[] };
+    };
+    expect(node.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: cluster.hostAddress });
+    expect(node.spec.taints ?? []).toEqual([]);
+    const lease = JSON.parse(
+      await cluster.kubectl(['get', 'lease', '-n', 'kube-node-lease', cluster.nodeName, '-o', 'json']),
+    ) as { spec: { holderIdentity: string; renewTime: string } };
+    expect(lease.spec.holderIdentity).toBe(cluster.nodeName);
+    expect(Date.now() - Date.parse(lease.spec.renewTime)).toBeLessThan(30_000);
+  });
+
   it('leaves no process, netns, link, mount or directory of the run after stop()', async () => {
     const pid = first.pid;
     const runDir = join(cluster.node.logPath, '..', '..');
