@@ -266,4 +266,32 @@ describe('gateway configuration from ConfigMaps', () => {
     // Other controllers' status is untouched.
     expect((await controlPlane()).status?.conditions?.some((c) => c.type === 'Ready')).toBe(true);
   }, 60_000);
+
+  it('the CRD refuses a managedTag that is not a Kong tag and a sync interval under 10 s', async () => {
+    const create = (declarativeConfig: object) =>
+      admin
+        .request({
+          method: 'POST',
+          path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
+          body: {
+            apiVersion: 'hybridgate.dev/v1alpha1',
+            kind: 'ControlPlane',
+            metadata: { name: 'refused' },
+            spec: { version: '0.1.0', declarativeConfig },
+          },
+        })
+        .then(
+          () => 'created',
+          (err: Error) => err.message,
+        );
+    expect(await create({ configMapRefs: [{ name: 'gateway' }], managedTag: 'a,b' })).toContain(
+      "managedTag must be a Kong tag of printable ASCII characters without spaces, ',' or '/'",
+    );
+    expect(await create({ configMapRefs: [{ name: 'gateway' }], syncIntervalSeconds: 5 })).toContain(
+      'should be greater than or equal to 10',
+    );
+    expect(await create({ configMapRefs: [{ name: 'gateway' }, { name: 'gateway' }] })).toContain(
+      'each ConfigMap (and key) may be referenced only once',
+    );
+  });
 });
