@@ -19,6 +19,10 @@ export interface ProxyOptions {
   keepalivePoolSize: number;
   keepaliveMaxRequests: number;
   keepaliveIdleTimeoutMs: number;
+  /** Slow clients (client-timeouts.ts): nginx client_header_timeout, client_body_timeout, keepalive_timeout. */
+  clientHeaderTimeoutMs: number;
+  clientBodyTimeoutMs: number;
+  keepaliveTimeoutMs: number;
 }
 
 /** Reads the proxy's options from the conf, falling back to Kong's defaults for absent values. */
@@ -37,5 +41,8 @@ export function proxyOptionsFromConf(conf: Partial<Conf>): ProxyOptions {
     keepalivePoolSize: conf.upstream_keepalive_pool_size ?? 512,
     keepaliveMaxRequests: conf.upstream_keepalive_max_requests ?? 10000,
     keepaliveIdleTimeoutMs: (conf.upstream_keepalive_idle_timeout ?? 60) * 1000,
+    clientHeaderTimeoutMs: conf.nginx_http_client_header_timeout ?? 60_000,
+    clientBodyTimeoutMs: conf.nginx_http_client_body_timeout ?? 60_000,
+    keepaliveTimeoutMs: conf.nginx_http_keepalive_timeout ?? 60_000,
   };
 }

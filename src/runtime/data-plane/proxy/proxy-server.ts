@@ -9,6 +9,8 @@ import { KONG_MESSAGES, writeRawKongError } from './kong-responses.js';
 import type { PluginRunner } from './plugin-hooks.js';
 import { createProxyHandler, type ExchangeRecorder } from './proxy-handler.js';
 import type { ProxyOptions } from './proxy-options.js';
+import { applyClientTimeouts, armBodyTimeout } from './client-timeouts.js';
+import { hasBody } from './request-body.js';
 import { compileTrustedIps } from './trusted-ips.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { createUpgradeHandler } from './websocket-proxy.js';
@@ -88,6 +90,11 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
     sock.once('close', () => counters.active--);
   };
 
+  // nginx's client_body_timeout runs only while a body is read (client-timeouts.ts).
+  const guarded = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (hasBody(req)) armBodyTimeout(req, options.clientBodyTimeoutMs);
+    handler(req, res);
+  };
   const onClientError = (err: Error & { code?: string }, socket: Duplex): void => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     if (err.code === 'HPE_HEADER_OVERFLOW')
@@ -122,12 +129,14 @@ export async function startProxyServer(input: ProxyServerInput): Promise<ProxySe
               }
             },
           },
-          handler,
+          guarded,
         );
-      } else srv = http.createServer(common, handler);
-      // nginx keepalive_timeout 60s; headers must arrive within the same time.
-      srv.keepAliveTimeout = 60_000;
-      srv.headersTimeout = 60_000;
+      } else srv = http.createServer(common, guarded);
+      applyClientTimeouts(srv, {
+        headerMs: options.clientHeaderTimeoutMs,
+        bodyMs: options.clientBodyTimeoutMs,
+        keepAliveMs: options.keepaliveTimeoutMs,
+      });
       srv.on('clientError', onClientError);
       srv.on(addr.ssl ? 'secureConnection' : 'connection', onConnection);
       srv.on('upgrade', onUpgrade);

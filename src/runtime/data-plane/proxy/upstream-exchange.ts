@@ -145,6 +145,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const x = this.x;
     this.responded = true;
     this.upstreamLatency = Math.round(performance.now() - this.sentAt);
+    const named = headers.connection;
+    // Headers the upstream's Connection names are hop-by-hop too (RFC 9110 7.6.1); the common values
+    // (keep-alive, close) name none, so the split is paid only for the rare custom token.
+    if (typeof named === 'string' && named !== 'keep-alive' && named !== 'close') {
+      for (const token of named.split(',')) {
+        const h = token.trim().toLowerCase();
+        if (h !== '' && headers[h] !== undefined) delete headers[h];
+      }
+    }
     for (let i = 0; i < RESPONSE_HOP_BY_HOP.length; i++) {
       const h = RESPONSE_HOP_BY_HOP[i]!;
       if (headers[h] !== undefined) delete headers[h];
