@@ -47,6 +47,33 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/**
+ * Slow clients on the Admin API, with the proxy's nginx_http_* timeouts: headers within
+ * client_header_timeout, the whole request within header + body timeouts (Admin bodies are at most
+ * 10 MiB, so a total bound is enough here), idle keep-alive closed after keepalive_timeout. Node sweeps
+ * for expired requests every connectionsCheckingInterval (30 s by default): tightened so the limits
+ * hold on time. HTTP/2 listeners (Http2SecureServer) have none of these settings: only an idle timeout.
+ */
+function applySlowClientTimeouts(server: FastifyInstance['server'], conf: Conf): void {
+  const s = server as unknown as Partial<
+    Record<'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout', number>
+  > & {
+    connectionsCheckingInterval?: number;
+    setTimeout(ms: number): unknown;
+  };
+  if (s.headersTimeout === undefined) {
+    s.setTimeout(conf.nginx_http_client_header_timeout + conf.nginx_http_client_body_timeout);
+    return;
+  }
+  s.headersTimeout = conf.nginx_http_client_header_timeout;
+  s.requestTimeout = conf.nginx_http_client_header_timeout + conf.nginx_http_client_body_timeout;
+  s.keepAliveTimeout = conf.nginx_http_keepalive_timeout;
+  s.connectionsCheckingInterval = Math.min(
+    5000,
+    Math.max(100, Math.floor(conf.nginx_http_client_header_timeout / 4)),
+  );
+}
+
 async function tlsFor(
   conf: Conf,
   address: ListenAddress,
@@ -107,6 +134,7 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
         ...(auth ? { auth } : {}),
       });
       apps.push(app);
+      applySlowClientTimeouts(app.server, deps.conf);
       await app.listen({
         host: listen.host,
         port: listen.port,
