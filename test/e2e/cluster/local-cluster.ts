@@ -100,6 +100,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       installCrds: opts.installCrds ?? false,
     });
     api = new KubeApi(env.server, env.caPem, env.adminToken);
+    await mkdir(join(dir, 'kubelet-certs'));
+    const kubeletCert = await makeServingCerts(join(dir, 'kubelet-certs'), [net.hostAddress]);
     const nodeName = `${'hg'}${runId}-node`;
     node = new LocalNode({
       api,
@@ -109,6 +111,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       cliPath,
       apiHost: env.apiAddress,
       apiPort: env.apiPort,
+      kubeletCert,
     });
     await node.start();
     // Pods need their namespace's ServiceAccount (admission) and kube-root-ca.crt (token volumes).

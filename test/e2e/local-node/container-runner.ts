@@ -101,7 +101,7 @@ export class ContainerRunner {
     if (this.stopping) return;
     const fd = openSync(this.opts.logPath, 'a');
     const startedAt = new Date().toISOString();
-    writeSync(fd, `--- local node: starting container ${this.name} at ${startedAt} ---\n`);
+    writeSync(fd, `--- local node: ${startedAt} starting container ${this.name} ---\n`);
     const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const pid = child.pid;

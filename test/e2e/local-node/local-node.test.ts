@@ -215,6 +215,10 @@ describe('local node', () => {
     const admin = await request(`http://${first.ip}:8001/`);
     expect(admin.statusCode).toBe(200);
     await admin.body.dump();
+    // kubectl logs goes through the apiserver to the node's log endpoint
+    const logs = await cluster.kubectl(['logs', first.metadata.name, '--tail=50']);
+    expect(logs).toContain('node started');
+    expect(logs).not.toContain('--- local node:');
     // env: fieldRef and secretKeyRef resolved, KUBERNETES_SERVICE_* at the apiserver's bridge address
     const environ = (await readFile(`/proc/${first.pid}/environ`, 'utf8')).split('\0');
     expect(environ).toContain(`HYBRIDGATE_TEST_POD_IP=${first.ip}`);

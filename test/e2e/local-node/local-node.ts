@@ -1,7 +1,8 @@
 import { appendFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeApi, WatchEvent } from './kube-api.js';
+import { KubeletServer } from './kubelet-server.js';
 import { LocalProvisioner } from './local-provisioner.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import type { PodNetwork } from './pod-network.js';
@@ -21,6 +22,8 @@ export interface LocalNodeOptions {
   /** The apiserver as pods reach it. */
   apiHost: string;
   apiPort: number;
+  /** Serving certificate of the node's log endpoint (`kubectl logs`); without it there is none. */
+  kubeletCert?: { certFile: string; keyFile: string };
   /** Grace when stop() kills pods still running (seconds; the pods' own grace applies to deletions). */
   stopGraceSeconds?: number;
 }
@@ -38,6 +41,8 @@ export class LocalNode {
   private readonly hosts: ServiceHosts;
   private readonly ctx: NodeContext;
   private hostsTimer: NodeJS.Timeout | undefined;
+  private readonly kubelet: KubeletServer | undefined;
+  private kubeletPort = 0;
   private stopped: Promise<void> | undefined;
   /** The node's own log (lower-case messages, key=value), one line per event. */
   readonly logPath: string;
@@ -52,7 +57,16 @@ export class LocalNode {
       }
     };
     this.log = log;
-    this.heartbeat = new NodeHeartbeat(opts.api, opts.nodeName, opts.net.hostAddress, log);
+    this.kubelet = opts.kubeletCert
+      ? new KubeletServer(join(opts.runDir, 'logs'), opts.kubeletCert)
+      : undefined;
+    this.heartbeat = new NodeHeartbeat(
+      opts.api,
+      opts.nodeName,
+      opts.net.hostAddress,
+      log,
+      () => this.kubeletPort,
+    );
     this.provisioner = new LocalProvisioner(opts.api, join(opts.runDir, 'volumes'), log);
     this.hosts = new ServiceHosts(
       opts.api,
@@ -80,7 +94,8 @@ export class LocalNode {
 
   /** Registers the node and starts every loop; resolves once pods can be run. */
   async start(): Promise<void> {
-    await mkdir(this.opts.runDir, { recursive: true });
+    await mkdir(join(this.opts.runDir, 'logs'), { recursive: true });
+    if (this.kubelet) this.kubeletPort = await this.kubelet.start(this.opts.net.hostAddress);
     await this.heartbeat.start();
     await this.provisioner.start();
     await this.hosts.start(this.abort.signal);
@@ -180,9 +195,14 @@ export class LocalNode {
     }, 50);
   }
 
-  /** The pod's log (all containers, every start), or '' if the node never ran it. */
+  /** The pod's log (every container and start, in start order), or '' if the node never ran it. */
   async podLog(namespace: string, pod: string): Promise<string> {
-    return readFile(join(this.opts.runDir, 'logs', `${namespace}_${pod}.log`), 'utf8').catch(() => '');
+    const dir = join(this.opts.runDir, 'logs');
+    const prefix = `${namespace}_${pod}_`;
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith(prefix));
+    const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8').catch(() => '')));
+    // Each file opens with the start marker and its timestamp: sorting by it orders the containers.
+    return texts.sort((a, b) => (a.slice(0, 120) < b.slice(0, 120) ? -1 : 1)).join('');
   }
 
   /** The worker of a running pod, by namespace and name. */
@@ -201,6 +221,7 @@ export class LocalNode {
       const grace = this.opts.stopGraceSeconds ?? 3;
       await Promise.all([...this.workers.values()].map((w) => w.terminate(grace, false)));
       this.workers.clear();
+      await this.kubelet?.stop();
       await this.provisioner.stop().catch(() => {});
       await rm(this.opts.runDir, { recursive: true, force: true });
     })();

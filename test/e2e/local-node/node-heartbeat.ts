@@ -49,6 +49,8 @@ export class NodeHeartbeat {
     private readonly nodeName: string,
     private readonly address: string,
     private readonly log: (msg: string) => void,
+    /** Where the apiserver reaches the node's log endpoint (`kubectl logs`). */
+    private readonly kubeletPort?: () => number,
   ) {}
 
   /** Creates (or takes over) the Node and its Lease, then starts renewing. */
@@ -70,10 +72,9 @@ export class NodeHeartbeat {
         capacity: NODE_CAPACITY,
         allocatable: NODE_CAPACITY,
         conditions: readyConditions(this.since),
-        addresses: [
-          { type: 'InternalIP', address: this.address },
-          { type: 'Hostname', address: this.nodeName },
-        ],
+        // No Hostname address: the apiserver would prefer it for kubectl logs, and it resolves nowhere.
+        addresses: [{ type: 'InternalIP', address: this.address }],
+        ...(this.kubeletPort ? { daemonEndpoints: { kubeletEndpoint: { Port: this.kubeletPort() } } } : {}),
         nodeInfo: {
           machineID: '',
           systemUUID: '',

@@ -35,7 +35,8 @@ export interface NodeContext {
 export class PodWorker {
   pod: Pod;
   readonly dir: string;
-  readonly logPath: string;
+  /** Directory of the container logs (`<ns>_<pod>_<container>.log`), kept until the node stops. */
+  readonly logDir: string;
   private iface: PodInterface | undefined;
   private volumes: MaterialisedVolume[] | undefined;
   private readonly runners: ContainerRunner[] = [];
@@ -59,8 +60,8 @@ export class PodWorker {
     this.pod = pod;
     const m = pod.metadata;
     this.dir = join(node.runDir, 'pods', `${m.namespace}_${m.name}_${m.uid}`);
-    // Outside the pod's directory: the log outlives the pod (failure messages), until the node stops.
-    this.logPath = join(node.runDir, 'logs', `${m.namespace}_${m.name}.log`);
+    // Outside the pod's directory: logs outlive the pod (failure messages), until the node stops.
+    this.logDir = join(node.runDir, 'logs');
   }
 
   /** The pod's network identity (after start). */
@@ -73,8 +74,7 @@ export class PodWorker {
     const { metadata: m, spec } = this.pod;
     try {
       await mkdir(join(this.dir, 'work'), { recursive: true });
-      await mkdir(join(this.node.runDir, 'logs'), { recursive: true });
-      await writeFile(this.logPath, '', { flag: 'a' });
+      await mkdir(this.logDir, { recursive: true });
       this.iface = await this.node.net.addPod(`${m.namespace}/${m.name}/${m.uid}`);
       await this.rewriteHosts();
       // Names not in the hosts file must fail at once, not after the host resolver's timeouts: the
@@ -95,7 +95,7 @@ export class PodWorker {
         container: c,
         podIP: this.podIP,
         restartPolicy: spec.restartPolicy ?? 'Always',
-        logPath: this.logPath,
+        logPath: join(this.logDir, containerLogName(m.namespace, m.name, c.name)),
         graceMs: (spec.terminationGracePeriodSeconds ?? 30) * 1000,
         init,
         prepare: () => this.prepare(c),
@@ -303,6 +303,11 @@ export class PodWorker {
     for (const d of this.hostDirs) await removeEmptyTree(d);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The file name of a container's log (names cannot contain '_', so it parses back). */
+export function containerLogName(namespace: string, pod: string, container: string): string {
+  return `${namespace}_${pod}_${container}.log`;
 }
 
 async function removeEmptyTree(dir: string): Promise<void> {
