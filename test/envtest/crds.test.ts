@@ -169,6 +169,11 @@ describe('CRD validation (the real apiserver)', () => {
       'conf may not set keys the operator manages',
     ],
     [
+      'turning off the Admin API protection the operator sets up',
+      { controlPlane: { conf: { admin_auth_tokens_file: '/tmp/mine' } } },
+      'Admin API authentication and TLS',
+    ],
+    [
       'nodePort on a ClusterIP service',
       {
         dataPlanes: [

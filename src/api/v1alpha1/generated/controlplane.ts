@@ -171,11 +171,11 @@ export interface ControlPlaneStatus {
   };
 }
 /**
- * Where the control plane is reached inside the cluster (host:port).
+ * Where the control plane is reached inside the cluster (the Admin API as an https URL, the cluster and telemetry endpoints as host:port).
  */
 export interface ControlPlaneEndpoints {
   /**
-   * Admin API endpoint.
+   * Admin API URL (https, token in Secret <name>-admin-token, CA in Secret <name>-admin-tls key ca.crt).
    */
   admin?: string;
   /**
