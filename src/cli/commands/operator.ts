@@ -13,6 +13,7 @@ interface OperatorFlags {
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   fleetStatus: boolean;
+  gitops: boolean;
   caPropagationDelay: number;
   logLevel: LevelWithSilent;
 }
@@ -74,6 +75,10 @@ export function operatorCommand(ctx: CliContext): Command {
       '--no-fleet-status',
       "don't read /clustering/data-planes from control planes into DataPlane status",
     )
+    .option(
+      '--no-gitops',
+      "don't apply declarative configuration from the ConfigMaps a ControlPlane references",
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: OperatorFlags) => {
       const logger = createLogger({ component: 'operator', level: flags.logLevel, destination: ctx.stderr });
@@ -99,6 +104,7 @@ export function operatorCommand(ctx: CliContext): Command {
         leaderElection: flags.leaderElect ? { namespace: leNamespace! } : undefined,
         caPropagationDelayMs: flags.caPropagationDelay,
         ...(flags.fleetStatus ? { fleetStatus: {} } : {}),
+        ...(flags.gitops ? {} : { gitOps: false as const }),
         logger,
       });
       const stopped = new Promise<string>((resolve) => {
