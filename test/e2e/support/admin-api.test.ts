@@ -34,9 +34,18 @@ function fakeCluster(port: number, objects: Record<string, unknown>): E2ECluster
     binDir: '',
     imageValues: {},
     hostAddress: '127.0.0.1',
-    reachPod: () => Promise.resolve({ host: '127.0.0.1', port, close: () => Promise.resolve() }),
+    reachPod: (_ns, _pod, podPort) =>
+      podPort === 8444
+        ? Promise.resolve({ host: '127.0.0.1', port, close: () => Promise.resolve() })
+        : Promise.reject(new Error(`reached port ${podPort}, not the pod's admin port 8444`)),
     kubectl: (args) => {
       const key = `${args[1]}/${args[2]?.startsWith('-') ? '' : args[2]}`;
+      if (args[1] === 'pod') {
+        // The pod's spec: the Admin API port is the one named "admin".
+        return Promise.resolve(
+          JSON.stringify({ spec: { containers: [{ ports: [{ name: 'admin', containerPort: 8444 }] }] } }),
+        );
+      }
       if (args[1] === 'pods') {
         return Promise.resolve(
           JSON.stringify({

@@ -42,6 +42,27 @@ interface Connection {
   release(): Promise<void>;
 }
 
+/**
+ * The pod's Admin API port: the container port named `admin` (the operator moves it to 8444 when it
+ * turns TLS on), else the port of status.endpoints.admin, else Kong's 8001.
+ */
+async function adminPortOf(
+  cluster: E2ECluster,
+  namespace: string,
+  pod: string,
+  endpoint: string | undefined,
+): Promise<number> {
+  const spec = await getJsonOrNone<{
+    spec?: { containers?: { ports?: { name?: string; containerPort: number }[] }[] };
+  }>(cluster, ['get', 'pod', pod, '-n', namespace]);
+  const named = (spec?.spec?.containers ?? [])
+    .flatMap((c) => c.ports ?? [])
+    .find((p) => p.name === 'admin' || p.name === 'admin-ssl');
+  if (named) return named.containerPort;
+  const m = endpoint ? /:(\d+)$/.exec(endpoint) : null;
+  return m ? Number(m[1]) : PORTS.admin;
+}
+
 const decode = (b64: string | undefined): string | undefined =>
   b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
 
@@ -93,7 +114,8 @@ export function adminApiFor(cluster: E2ECluster, namespace: string, cp: string):
           `the Admin API of ${namespace}/${cp} is https but Secret ${cp}-admin-tls has no ca.crt`,
         );
     }
-    const reach = await cluster.reachPod(namespace, pod, PORTS.admin);
+    const port = await adminPortOf(cluster, namespace, pod, cpObj?.status?.endpoints?.admin);
+    const reach = await cluster.reachPod(namespace, pod, port);
     const endpoint: AdminEndpoint = {
       url: `${tls ? 'https' : 'http'}://${reach.host}:${reach.port}`,
       ...(token ? { token } : {}),
