@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_IMAGE } from '../../../src/shared/contract.js';
 import { HYBRIDGATE_VERSION } from '../../../src/runtime/version.js';
 import { REPO_ROOT } from '../../envtest/binaries.js';
@@ -84,6 +84,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       await node?.stop().catch(() => {});
       await api?.close().catch(() => {});
       await env?.stop().catch(() => {});
+      if (env) leftovers.delete('owners', dirname(env.kubeconfigPath));
       await net?.destroy().catch(() => {});
       await rm(dir, { recursive: true, force: true });
       leftovers.delete('dirs', dir);
@@ -99,6 +100,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       serviceAccountAdmission: true,
       installCrds: opts.installCrds ?? false,
     });
+    // The environment's processes name its directory on their command lines: the watchdog's handle.
+    const envDir = dirname(env.kubeconfigPath);
+    leftovers.add('owners', envDir);
     api = new KubeApi(env.server, env.caPem, env.adminToken);
     await mkdir(join(dir, 'kubelet-certs'));
     const kubeletCert = await makeServingCerts(join(dir, 'kubelet-certs'), [net.hostAddress]);

@@ -3,14 +3,18 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The kinds of things a local node makes that outlive it unless removed. */
-type Kind = 'pids' | 'netns' | 'links' | 'dirs';
+/**
+ * The kinds of things a local node makes that outlive it unless removed; `owners` are directories
+ * whose processes (any process whose command line names them: etcd, kube-apiserver...) must die too.
+ */
+type Kind = 'pids' | 'netns' | 'links' | 'dirs' | 'owners';
 
 const state: Record<Kind, Set<string>> = {
   pids: new Set(),
   netns: new Set(),
   links: new Set(),
   dirs: new Set(),
+  owners: new Set(),
 };
 const stateFile = join(tmpdir(), `hg-e2e-watchdog-${process.pid}.json`);
 let watchdog: ChildProcess | undefined;
@@ -48,8 +52,16 @@ const fs = require('fs'), cp = require('child_process');
 const file = process.argv[1];
 process.stdin.resume();
 process.stdin.on('close', () => {
-  let s = { pids: [], netns: [], links: [], dirs: [] };
-  try { s = JSON.parse(fs.readFileSync(file, 'utf8')); } catch {}
+  let s = { pids: [], netns: [], links: [], dirs: [], owners: [] };
+  try { s = { ...s, ...JSON.parse(fs.readFileSync(file, 'utf8')) }; } catch {}
+  if (s.owners.length) {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      let cmd = '';
+      try { cmd = fs.readFileSync('/proc/' + entry + '/cmdline', 'utf8'); } catch {}
+      if (s.owners.some((o) => cmd.includes(o))) try { process.kill(Number(entry), 'SIGKILL'); } catch {}
+    }
+  }
   for (const pid of s.pids) {
     try {
       if (fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('hybridgate')) process.kill(Number(pid), 'SIGKILL');
@@ -57,7 +69,7 @@ process.stdin.on('close', () => {
   }
   for (const ns of s.netns) try { cp.execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch {}
   for (const l of s.links) try { cp.execFileSync('ip', ['link', 'del', l], { stdio: 'ignore' }); } catch {}
-  for (const d of s.dirs) try { fs.rmSync(d, { recursive: true, force: true }); } catch {}
+  for (const d of [...s.dirs, ...s.owners]) try { fs.rmSync(d, { recursive: true, force: true }); } catch {}
   try { fs.rmSync(file, { force: true }); } catch {}
   process.exit(0);
 });
