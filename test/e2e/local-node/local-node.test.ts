@@ -215,6 +215,9 @@ describe('local node', () => {
     const admin = await request(`http://${first.ip}:8001/`);
     expect(admin.statusCode).toBe(200);
     await admin.body.dump();
+    // its own host name, the pod's
+    const { stdout: hostname } = await run('nsenter', ['-t', String(first.pid), '-u', 'hostname']);
+    expect(hostname.trim()).toBe(first.metadata.name);
     // kubectl logs goes through the apiserver to the node's log endpoint
     const logs = await cluster.kubectl(['logs', first.metadata.name, '--tail=50']);
     expect(logs).toContain('node started');

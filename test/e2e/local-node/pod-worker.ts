@@ -144,6 +144,7 @@ export class PodWorker {
       podDir: this.dir,
       workDir,
       argv,
+      hostname: (this.pod.spec.hostname ?? this.pod.metadata.name).slice(0, 63),
     });
     for (const d of wrapper.hostDirs) this.hostDirs.add(d);
     const script = join(this.dir, `${c.name}.sh`);
@@ -156,6 +157,8 @@ export class PodWorker {
         this.iface!.netns,
         'unshare',
         '--mount',
+        // its own host name (the pod's), as in a cluster: leader election and DP reports use it
+        '--uts',
         '--propagation',
         'private',
         '/bin/sh',

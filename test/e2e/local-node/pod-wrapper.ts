@@ -62,6 +62,8 @@ export interface WrapperInput {
   workDir: string;
   /** node and the CLI, then the CLI's arguments. */
   argv: string[];
+  /** The pod's host name (set in its own UTS namespace). */
+  hostname?: string;
 }
 
 /** The script text, and directories it had to create on the host (removed when the pod goes). */
@@ -84,6 +86,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function renderWrapper(input: WrapperInput): Wrapper {
   const lines = ['set -eu', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  if (input.hostname) lines.push(`hostname ${q(input.hostname)}`);
   const root = join(input.podDir, 'root', input.container.name);
   const ovlRoot = join(input.podDir, 'overlay', input.container.name);
   const r = (path: string) => (path === '/' ? root : `${root}${path}`);
