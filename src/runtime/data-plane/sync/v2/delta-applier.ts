@@ -1,6 +1,6 @@
 import { errorMessage } from '../../../../shared/errors.js';
 import type { Logger } from '../../../../shared/logger.js';
-import { configHashes, updateConfigHashes } from '../../../config/hash.js';
+import { configHashes, EntityTextCache, updateConfigHashes } from '../../../config/hash.js';
 import type { ConfigHashes, ErrorReport } from '../../../protocol/messages.js';
 import { decodeV2Frame } from '../../../protocol/v2/frames.js';
 import type { Delta, SnapshotPart, SnapshotV2 } from '../../../protocol/v2/messages.js';
@@ -49,6 +49,9 @@ export function createDeltaApplier(opts: {
   // After a resync request, deltas built on what the CP thought we had are dropped until the snapshot.
   let awaitingSnapshot = false;
   const counts = { delta: 0, snapshot: 0, resync: 0 };
+  // Entity texts of the canonical serialisation: a family's re-hash after a delta serialises only the
+  // entities the delta brought (entities are never mutated: deltas copy, validation builds new ones).
+  const texts = new EntityTextCache();
   // The snapshot being assembled from parts, and the index expected next.
   let assembly: { first: SnapshotPart; config: Record<string, unknown>; next: number } | null = null;
 
@@ -130,7 +133,7 @@ export function createDeltaApplier(opts: {
     const hashes =
       prev.rest === undefined
         ? configHashes(config)
-        : updateConfigHashes({ ...prev, rest: prev.rest }, config, touched);
+        : updateConfigHashes({ ...prev, rest: prev.rest }, config, touched, texts);
     const hash = hashes.config;
     if (hash !== msg.hashes.config)
       return resync(`config hash after the delta is ${hash}, expected ${msg.hashes.config}`, ctx);
