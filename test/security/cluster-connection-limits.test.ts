@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { STALE_HANDSHAKE_MS } from '../../src/runtime/control-plane/sync/connection-guard.js';
 import { generateSharedClusterCertificate } from '../../src/runtime/pki/shared-cluster-cert.js';
 import { createSharedTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
 import { waitFor } from '../cluster/helpers.js';
@@ -95,6 +96,24 @@ describe('cluster port connection limits', () => {
     });
     cleanups.push(() => dp.ws.terminate());
     await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+  });
+
+  it('gives a newcomer the slot of a handshake pending for over STALE_HANDSHAKE_MS', async () => {
+    const c = await cp({ limits: { maxPerIp: 0, maxHandshakesInFlight: 3, handshakeTimeoutMs: 60_000 } });
+    const stalled = await floodSockets(c.port, 3);
+    const opened = Date.now();
+    await waitFor(() => Date.now() - opened > STALE_HANDSHAKE_MS, 'the stalled handshakes to turn stale');
+    const dp = await legitDataPlane(c.port, {
+      cert: pair.certPem,
+      key: pair.keyPem,
+      localAddress: '127.0.0.2',
+    });
+    cleanups.push(() => dp.ws.terminate());
+    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    // The oldest stalled socket made room; the others still wait for their deadline.
+    await stalled[0]!.closed;
+    expect(stalled.slice(1).every((s) => !s.sock.destroyed)).toBe(true);
+    expect(await c.refused('handshakes_in_flight')).toBe(1);
   });
 
   it('cuts a handshake that drips bytes at the deadline (a hard deadline, not an idle timer)', async () => {

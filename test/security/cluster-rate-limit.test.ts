@@ -57,7 +57,7 @@ describe('cluster frame rate limits', () => {
     expect(await c.refused('rate_limited')).toBe(1);
   });
 
-  it('closes a DP flooding error reports after the burst; only the burst is logged and recorded', async () => {
+  it('closes a DP flooding error reports after its allowance; only that much is logged and recorded', async () => {
     c = await startTestClusterCp(tls, { frameLimits: { report: { burst: 3, perSecond: 0.5 } } });
     const victim = await legitDataPlane(c.port, { ...creds, localAddress: '127.0.0.2' });
     cleanups.push(() => victim.ws.terminate());
@@ -70,7 +70,7 @@ describe('cluster frame rate limits', () => {
 
     const dp = await legitDataPlane(c.port, creds);
     cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => c.registry.get(dp.id)?.status === 'connected', 'the DP is registered');
+    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
     const end = closeOf(dp.ws);
     for (let i = 0; i < 100; i++) dp.ws.send(report, { binary: true });
     expect((await end)?.code).toBe(4006);
@@ -78,8 +78,9 @@ describe('cluster frame rate limits', () => {
     expect(refusedLines(dp.id)).toHaveLength(1);
     expect(
       c.lines.filter((l) => l.node_id === dp.id && l.msg === 'data plane rejected the configuration'),
-    ).toHaveLength(3);
-    expect(c.registry.get(dp.id)?.errors).toHaveLength(3);
+    ).toHaveLength(4);
+    // The burst of 3, plus one earned by the one configuration it was sent.
+    expect(c.registry.get(dp.id)?.errors).toHaveLength(4);
 
     // Its own row took the reports; the configuration and the other DP's row did not change.
     expect(c.source.config).toEqual(configBefore);
@@ -91,6 +92,21 @@ describe('cluster frame rate limits', () => {
     });
     c.source.set(configOf(2));
     await waitFor(() => victim.hashes.length === 2, 'the victim still gets pushes');
+  });
+
+  it('lets a DP answer every configuration it is sent with a heartbeat, beyond the burst', async () => {
+    c = await startTestClusterCp(tls, { frameLimits: { heartbeat: { burst: 2, perSecond: 0.01 } } });
+    const dp = await legitDataPlane(c.port, creds);
+    cleanups.push(() => dp.ws.terminate());
+    await waitFor(() => dp.hashes.length === 1, 'the config');
+    // legitDataPlane pings right after every config it gets, as a real DP does after applying.
+    for (let n = 2; n <= 12; n++) {
+      c.source.set(configOf(n));
+      await waitFor(() => dp.hashes.length === n, `config ${n}`);
+    }
+    await waitFor(() => c.registry.get(dp.id)?.config_hash === dp.hashes[11], 'the last heartbeat');
+    expect(dp.ws.readyState).toBe(dp.ws.OPEN);
+    expect(refusedLines(dp.id)).toEqual([]);
   });
 
   it('leaves a DP that stays within its rate alone', async () => {

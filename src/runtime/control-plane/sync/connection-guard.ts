@@ -44,6 +44,15 @@ export interface ConnectionGuard {
   counts(): { open: number; handshaking: number; refused: Record<RefusalReason, number> };
 }
 
+/**
+ * When the handshake slots are full, a newcomer takes the slot of the oldest handshake if that one has
+ * been pending this long: a real handshake on loopback or a LAN takes milliseconds, so a slot held for
+ * a second is almost surely a socket that will never finish. Without this, idle sockets from many
+ * addresses would keep every slot until the deadline and lock out a DP that needs to reconnect; with
+ * it, a flood cannot hold the slots, yet in-progress handshakes younger than this are never cut.
+ */
+export const STALE_HANDSHAKE_MS = 1000;
+
 // Refusals are summarised in the log at most once per window: a flood must not become a log flood.
 const LOG_WINDOW_MS = 10_000;
 
@@ -62,7 +71,8 @@ export function createConnectionGuard(o: {
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...o.limits };
   const perIp = new Map<string, number>();
   // Keyed by the peer's address and port: the TLS socket the server hands out later has the same pair.
-  const handshaking = new Map<string, NodeJS.Timeout | null>();
+  // Insertion order is age order: the first entry is the oldest pending handshake.
+  const handshaking = new Map<string, { timer: NodeJS.Timeout | null; sock: Socket; at: number }>();
   const refused: Record<RefusalReason, number> = {
     per_ip_limit: 0,
     handshakes_in_flight: 0,
@@ -95,8 +105,14 @@ export function createConnectionGuard(o: {
       return void sock.destroy();
     }
     if (limits.maxHandshakesInFlight > 0 && handshaking.size >= limits.maxHandshakesInFlight) {
-      refuse('handshakes_in_flight', ip);
-      return void sock.destroy();
+      const [oldestKey, oldest] = handshaking.entries().next().value!;
+      if (Date.now() - oldest.at < STALE_HANDSHAKE_MS) {
+        refuse('handshakes_in_flight', ip);
+        return void sock.destroy();
+      }
+      refuse('handshakes_in_flight', oldest.sock.remoteAddress ?? '');
+      settle(oldestKey);
+      oldest.sock.destroy();
     }
     perIp.set(ip, open + 1);
     let deadline: NodeJS.Timeout | null = null;
@@ -108,7 +124,7 @@ export function createConnectionGuard(o: {
       }, limits.handshakeTimeoutMs);
       deadline.unref();
     }
-    handshaking.set(key, deadline);
+    handshaking.set(key, { timer: deadline, sock, at: Date.now() });
     sock.once('close', () => {
       settle(key);
       const n = (perIp.get(ip) ?? 1) - 1;
@@ -117,7 +133,7 @@ export function createConnectionGuard(o: {
     });
   };
   const settle = (key: string) => {
-    const timer = handshaking.get(key);
+    const timer = handshaking.get(key)?.timer;
     if (timer) clearTimeout(timer);
     handshaking.delete(key);
   };

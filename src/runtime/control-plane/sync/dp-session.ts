@@ -123,6 +123,7 @@ export class DataPlaneSession {
     this.setSyncStatus('normal');
     // A DP that already runs this hash (e.g. reconnecting from its cache) needs nothing.
     if (!force && this.reportedHash === payload.configHash) return 'unchanged';
+    this.limiter.credit();
     this.ws.send(payload.frame, { binary: true }, (err) => {
       if (err) this.log.warn({ err: errorMessage(err) }, 'unable to send configuration to data plane');
     });

@@ -17,9 +17,9 @@ export interface BucketLimit {
 export type FrameRateLimits = Record<FrameKind, BucketLimit>;
 
 /**
- * Defaults. A DP pings every cluster_ping_interval (30 s) and right after applying a config, and
- * reports an error at most once per push, so 10 at once then 1 per second is two orders of magnitude
- * above what a healthy DP sends, while a flooding DP is cut within its eleventh frame.
+ * Defaults. Besides what each configuration frame earns (credit()), a DP pings every
+ * cluster_ping_interval (30 s), so 10 at once then 1 per second is thirty times what a healthy DP
+ * sends unprompted, while a flooding DP is cut within a few frames of its allowance.
  */
 export const DEFAULT_FRAME_RATE_LIMITS: FrameRateLimits = {
   heartbeat: { burst: 10, perSecond: 1 },
@@ -44,10 +44,17 @@ export class TokenBucket {
     const now = this.clock.now();
     const elapsed = Math.max(0, now - this.last) / 1000;
     this.last = now;
-    this.tokens = Math.min(this.limit.burst, this.tokens + elapsed * this.limit.perSecond);
+    // Refill up to the burst; credits may have put more than that in, and are kept.
+    if (this.tokens < this.limit.burst)
+      this.tokens = Math.min(this.limit.burst, this.tokens + elapsed * this.limit.perSecond);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Adds one token beyond the burst: an answer the peer is owed (see FrameRateLimiter.credit). */
+  credit(): void {
+    this.tokens += 1;
   }
 }
 
@@ -57,6 +64,12 @@ export interface FrameRateLimiter {
   allow(kind: FrameKind): boolean;
   /** The limit of `kind`, for the close reason and the log line. */
   limitOf(kind: FrameKind): BucketLimit;
+  /**
+   * The CP sent the DP a configuration frame: a healthy DP answers each with a heartbeat (it pings
+   * right after applying) and may answer with an error report or a resync, so each frame sent earns one
+   * of each. A DP's allowance thus follows the CP's own push rate, which a DP cannot raise.
+   */
+  credit(): void;
 }
 
 /** Creates the buckets of one connection from `limits` (defaults for kinds not given). */
@@ -73,5 +86,12 @@ export function createFrameRateLimiter(
     heartbeat: new TokenBucket(merged.heartbeat, clock),
     report: new TokenBucket(merged.report, clock),
   };
-  return { allow: (kind) => buckets[kind].take(), limitOf: (kind) => merged[kind] };
+  return {
+    allow: (kind) => buckets[kind].take(),
+    limitOf: (kind) => merged[kind],
+    credit() {
+      buckets.heartbeat.credit();
+      buckets.report.credit();
+    },
+  };
 }
