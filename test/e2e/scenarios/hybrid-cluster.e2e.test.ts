@@ -8,7 +8,7 @@ import type { E2ECluster } from '../cluster/e2e-cluster.js';
 import { selectCluster } from '../cluster/select-cluster.js';
 import { adminApiFor, type AdminApi } from '../support/admin-api.js';
 import { withDiagnostics } from '../support/diagnostics.js';
-import { startUpstream } from '../support/upstream-server.js';
+import { startUpstream, type UpstreamServer } from '../support/upstream-server.js';
 import { ScenarioClock } from '../support/wait.js';
 import { requireDone, scopeOf, UPGRADE_VERSION, type E2EContext, type SampleUnderTest } from './context.js';
 import { deleteControlPlanePod, deleteDataPlanePod, scaleUpAndDown } from './disruption.js';
@@ -25,6 +25,7 @@ import { parseTable, waitConverged, waitPrinted } from './status.js';
 import {
   addRoute,
   configureService,
+  ensureConfigured,
   expectEveryPodReachesUpstream,
   FIRST_ROUTE,
   SECOND_ROUTE,
@@ -44,6 +45,13 @@ const versionOf = (s: SampleUnderTest): string =>
   s.name === c().shared.name && c().done.has('6-upgrade') ? UPGRADE_VERSION : '0.1.0';
 const step = <T>(fn: (ctx: E2EContext) => Promise<T>): Promise<T> =>
   withDiagnostics(c().cluster, scopeOf(c()), () => fn(c()));
+
+/** The sample's route is configured and served by every DP pod (re-created if an earlier scenario lost it). */
+async function ready(cluster: E2ECluster, s: SampleUnderTest, upstream: UpstreamServer): Promise<void> {
+  if (await ensureConfigured(admin(s), upstream)) {
+    await expectEveryPodReachesUpstream(cluster, s, FIRST_ROUTE.path, upstream);
+  }
+}
 
 /** A describe block whose wall time is printed when it ends. */
 function scenario(name: string, body: () => void): void {
@@ -169,9 +177,10 @@ scenario('5 scale, delete a DP pod, delete the CP pod under load', () => {
 scenario('6 certificate rotation and version upgrade under load', () => {
   it('shared mode: the operator re-issues the cluster certificate; no failed request', async () => {
     requireDone(c(), '3');
-    await step(({ cluster, shared, upstream }) =>
-      rotateSharedCertificate(cluster, shared, shared.dataPlanes[0]!, admin(shared), upstream!),
-    );
+    await step(async ({ cluster, shared, upstream }) => {
+      await ready(cluster, shared, upstream!);
+      await rotateSharedCertificate(cluster, shared, shared.dataPlanes[0]!, admin(shared), upstream!);
+    });
   }, 240_000);
   it(
     'pki mode: a CA rotation runs through its phases; no failed request',
@@ -186,9 +195,10 @@ scenario('6 certificate rotation and version upgrade under load', () => {
   );
   it(`upgrade to ${UPGRADE_VERSION}: every pod rolls; no failed request to a pod that was not being replaced`, async () => {
     requireDone(c(), '3');
-    await step(({ cluster, shared, upstream }) =>
-      upgradeVersion(cluster, shared, shared.dataPlanes[0]!, admin(shared), upstream!, UPGRADE_VERSION),
-    );
+    await step(async ({ cluster, shared, upstream }) => {
+      await ready(cluster, shared, upstream!);
+      await upgradeVersion(cluster, shared, shared.dataPlanes[0]!, admin(shared), upstream!, UPGRADE_VERSION);
+    });
     c().done.add('6-upgrade');
     await step(({ cluster, shared }) => waitSampleSynced(cluster, shared, 120));
   }, 420_000);

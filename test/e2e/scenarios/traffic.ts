@@ -94,3 +94,18 @@ export async function expectEveryPodReachesUpstream(
     { timeoutMs, intervalMs: 500 },
   );
 }
+
+/**
+ * Re-creates the service and first route when an earlier scenario lost them (it has failed already
+ * and said why), so the scenarios after it test their own subject instead of failing for the same
+ * reason; says so on stderr. Returns whether anything was missing.
+ */
+export async function ensureConfigured(admin: AdminApi, upstream: UpstreamServer): Promise<boolean> {
+  const res = await waitFor('the Admin API', () =>
+    admin.request('GET', `/services/${SERVICE}/routes/${FIRST_ROUTE.name}`),
+  );
+  if (res.status === 200) return false;
+  process.stderr.write(`e2e: route ${FIRST_ROUTE.name} is missing (status ${res.status}); re-creating it\n`);
+  await configureService(admin, upstream);
+  return true;
+}
