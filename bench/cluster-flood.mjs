@@ -6,7 +6,7 @@
 //   - idle TCP connections that never send (HG_FLOOD_IDLE, default 2000, from 20 loopback addresses,
 //     reopened as the CP drops them),
 //   - TLS handshakes in a loop without a client certificate or with a self-made one,
-//   - a DP-authenticated connection spamming heartbeats (reconnecting when it is closed with 4006),
+//   - a DP-authenticated connection spamming heartbeats (reconnecting when it is closed with 4007),
 // and prints flooded/quiet ratios. The DP connects from 127.0.0.1, the flood from 127.0.0.2-21.
 //   node bench/cluster-flood.mjs
 //   HG_BENCH_CLI=/other/tree/bin/hybridgate.js HG_BENCH_SECONDS=5 node bench/cluster-flood.mjs
@@ -272,7 +272,7 @@ async function main() {
       flooder.send('stop');
     });
     const refusals = cp.lines.filter((l) => /refusing connections over its limits/.test(l.msg ?? '')).length;
-    const rateLimited = cp.lines.filter((l) => l.close_code === 4006).length;
+    const rateLimited = cp.lines.filter((l) => l.close_code === 4007).length;
     console.log(
       `admin API: GET /services, ${CONCURRENCY} concurrent, ${SECONDS} s; propagation: median of ${ROUNDS} writes`,
     );
@@ -290,7 +290,7 @@ async function main() {
     console.log(
       `flood: ${stats.idleOpened} idle sockets opened, ${stats.handshakes} certificate-less handshakes, ` +
         `${stats.pingSessions} heartbeat-spamming sessions (${stats.pings} pings sent); CP: ${refusals} refusal summary lines, ` +
-        `${rateLimited} sessions closed 4006; DP still connected: ${dp.lines.every((l) => l.msg !== 'lost connection to control plane, reconnecting')}`,
+        `${rateLimited} sessions closed 4007; DP still connected: ${dp.lines.every((l) => l.msg !== 'lost connection to control plane, reconnecting')}`,
     );
   } catch (err) {
     for (const n of nodes) {

@@ -31,7 +31,7 @@ const MAX_SESSIONS = 600;
 const PARALLEL = 8;
 // cluster_max_payload's floor (4 MiB): the smallest limit a real CP runs with.
 const MAX_PAYLOAD = 4 * 1024 * 1024;
-const CLOSE_CODES_ALLOWED = new Set([1002, 1007, 1009, 4000, 4001, 4006]);
+const CLOSE_CODES_ALLOWED = new Set([1002, 1007, 1009, 4000, 4001, 4007]);
 
 const pair = generateSharedClusterCertificate({ days: 2 });
 
@@ -142,9 +142,9 @@ async function runScript(script: Script, i: number): Promise<string | null> {
       5000,
     );
     if (ws.readyState !== WebSocket.OPEN) {
-      // Allowed frames faster than the per-connection rate limit: closed with 4006, and only that.
+      // Allowed frames faster than the per-connection rate limit: closed with 4007, and only that.
       const result = await end;
-      if (script.family === 'flood-valid' && result?.code === 4006) return null;
+      if (script.family === 'flood-valid' && result?.code === 4007) return null;
       return `session ${i} (${script.family}): allowed frames closed the session (${result?.code} ${result?.reason})`;
     }
     const labels = registry.get(id)!.labels as Record<string, unknown>;

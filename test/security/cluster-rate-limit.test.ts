@@ -14,7 +14,7 @@ import {
 
 /**
  * Per-connection rate limits on the frames a DP may send (frame-rate-limit.ts): over the limit the
- * connection is closed with 4006 and logged once, whatever the DP keeps sending; nothing it sends
+ * connection is closed with 4007 and logged once, whatever the DP keeps sending; nothing it sends
  * changes the configuration or another DP's row.
  */
 
@@ -38,7 +38,7 @@ const refusedLines = (id: string) =>
   c.lines.filter((l) => l.node_id === id && l.msg === 'closing data plane connection: protocol error');
 
 describe('cluster frame rate limits', () => {
-  it('closes a DP flooding heartbeats with 4006 and logs one line with the count', async () => {
+  it('closes a DP flooding heartbeats with 4007 and logs one line with the count', async () => {
     c = await startTestClusterCp(tls, { frameLimits: { heartbeat: { burst: 5, perSecond: 0.5 } } });
     const dp = await legitDataPlane(c.port, creds);
     cleanups.push(() => dp.ws.terminate());
@@ -46,12 +46,12 @@ describe('cluster frame rate limits', () => {
     const end = closeOf(dp.ws);
     for (let i = 0; i < 200; i++) dp.ws.ping(Buffer.from(HASH));
     const result = await end;
-    expect(result?.code).toBe(4006);
+    expect(result?.code).toBe(4007);
     expect(result?.reason).toMatch(/heartbeat frames exceed the rate limit/);
     await waitFor(() => refusedLines(dp.id).length > 0, 'the refusal line');
     const [line, ...more] = refusedLines(dp.id);
     expect(more).toEqual([]);
-    expect(line).toMatchObject({ close_code: 4006 });
+    expect(line).toMatchObject({ close_code: 4007 });
     expect(line!.frames_dropped as number).toBeGreaterThan(0);
     expect(c.lines.filter((l) => l.node_id === dp.id && l.level >= 40)).toHaveLength(1);
     expect(await c.refused('rate_limited')).toBe(1);
@@ -73,7 +73,7 @@ describe('cluster frame rate limits', () => {
     await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
     const end = closeOf(dp.ws);
     for (let i = 0; i < 100; i++) dp.ws.send(report, { binary: true });
-    expect((await end)?.code).toBe(4006);
+    expect((await end)?.code).toBe(4007);
     await waitFor(() => refusedLines(dp.id).length > 0, 'the refusal line');
     expect(refusedLines(dp.id)).toHaveLength(1);
     expect(
@@ -129,6 +129,6 @@ describe('cluster frame rate limits', () => {
     // The same 4 heartbeats without the second between them exceed the burst of 3.
     const end = closeOf(dp.ws);
     for (let i = 0; i < 4; i++) dp.ws.ping(Buffer.from(dp.hashes[0]!));
-    expect((await end)?.code).toBe(4006);
+    expect((await end)?.code).toBe(4007);
   });
 });

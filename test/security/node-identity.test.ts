@@ -13,7 +13,7 @@ import { closeOf, legitDataPlane, startTestClusterCp, type TestClusterCp } from 
 /**
  * node_id ownership (node-identity.ts): in pki mode a node_id is bound to the subject and issuer of
  * the first certificate that claimed it while its row lives; in shared mode a node_id connected from
- * one address is refused from another until that connection ends. Refusals close with 4007.
+ * one address is refused from another until that connection ends. Refusals close with 4008.
  */
 
 let c: TestClusterCp;
@@ -43,7 +43,7 @@ describe('node_id binding, shared mode', () => {
     const thief = await legitDataPlane(c.port, { ...creds, localAddress: '127.0.0.2', id: owner.id });
     sockets.push(thief.ws);
     const closed = await closeOf(thief.ws);
-    expect(closed?.code).toBe(4007);
+    expect(closed?.code).toBe(4008);
     expect(closed?.reason).toMatch(/already connected from 127\.0\.0\.1/);
     expect(thief.hashes).toEqual([]);
     expect(refusals(owner.id)).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('node_id binding, pki mode', () => {
     const b = await legitDataPlane(c.port, as(dpB, a.id));
     sockets.push(b.ws);
     const closed = await closeOf(b.ws);
-    expect(closed?.code).toBe(4007);
+    expect(closed?.code).toBe(4008);
     expect(closed?.reason).toMatch(/bound to another certificate/);
     expect(refusals(a.id)).toHaveLength(1);
     expect(refusals(a.id)[0]!.reason).toMatch(/CN=dp-a.*presented.*CN=dp-b/);

@@ -49,10 +49,11 @@ export const CLOSE_CODES = {
   serverShutdown: 4004,
   /** The CP forgot this DP (DELETE /clustering/data-planes/{id}). */
   removed: 4005,
+  // 4006 is the certificate revalidation's (revalidate-sessions.ts: certificate no longer accepted).
   /** The DP sent allowed frames faster than its per-connection rate limit (docs/protocol.md). */
-  rateLimited: 4006,
+  rateLimited: 4007,
   /** The node_id is bound to another certificate (pki) or connected from another address (shared). */
-  identityConflict: 4007,
+  identityConflict: 4008,
 } as const;
 
 /** Default seconds between DP pings (Kong's CLUSTERING_PING_INTERVAL). */
