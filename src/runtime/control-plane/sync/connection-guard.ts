@@ -2,6 +2,7 @@ import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../../shared/logger.js';
+import type { Conf } from '../../config/conf/types.js';
 
 /** Why the guard refused a connection (the `reason` label of the refused-connections counter). */
 export type RefusalReason = 'per_ip_limit' | 'handshakes_in_flight' | 'handshake_timeout';
@@ -34,6 +35,20 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxHandshakesInFlight: 128,
   handshakeTimeoutMs: 10_000,
 };
+
+/** The cluster listener's limits from the conf (start-node passes them as ClusterListenerOptions.limits). */
+export function connectionLimitsFromConf(
+  conf: Pick<
+    Conf,
+    'cluster_max_connections_per_ip' | 'cluster_max_handshakes_in_flight' | 'cluster_handshake_timeout'
+  >,
+): ConnectionLimits {
+  return {
+    maxPerIp: conf.cluster_max_connections_per_ip,
+    maxHandshakesInFlight: conf.cluster_max_handshakes_in_flight,
+    handshakeTimeoutMs: Math.round(conf.cluster_handshake_timeout * 1000),
+  };
+}
 
 /** The guard of one listener: shared by all of its servers, so limits hold across its addresses. */
 export interface ConnectionGuard {
