@@ -11,8 +11,8 @@ import { waitFor } from '../cluster/helpers.js';
 import { closeOf, legitDataPlane, startTestClusterCp, type TestClusterCp } from './cluster-harness.js';
 
 /**
- * node_id ownership (node-identity.ts): in pki mode a node_id is bound to the subject and issuer of
- * the first certificate that claimed it while its row lives; in shared mode a node_id connected from
+ * node_id ownership (node-identity.ts): in pki mode a node_id is bound to the subject of the first
+ * certificate that claimed it while its row lives; in shared mode a node_id connected from
  * one address is refused from another until that connection ends. Refusals close with 4008.
  */
 
@@ -124,7 +124,7 @@ describe('node_id binding, pki mode', () => {
     expect(refusals(a.id)[0]!.reason).toMatch(/CN=dp-a.*presented.*CN=dp-b/);
     expect({ ...c.registry.get(a.id)!, ttl: 0 }).toEqual({ ...before, ttl: 0 });
 
-    // A renewed certificate (new key, same subject and issuer) keeps the binding.
+    // A renewed certificate (new key, same subject) keeps the binding.
     const renewed = await legitDataPlane(c.port, as(dpARenewed, a.id));
     sockets.push(renewed.ws);
     await waitFor(() => renewed.hashes.length === 1, 'the renewed certificate is accepted');

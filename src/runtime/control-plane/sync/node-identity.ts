@@ -16,19 +16,19 @@ export interface NodeIdentityGuard {
 }
 
 /**
- * The certificate identity a node_id is bound to in pki mode: subject and issuer of the leaf, not its
- * digest, so a certificate renewed for the same subject by the same CA keeps the binding.
+ * The certificate identity a node_id is bound to in pki mode: the leaf's subject. Not its digest, so a
+ * renewed certificate keeps the binding; not its issuer, so a CA rotation (the DP's new certificate
+ * from the new root, test/pki/reload.test.ts) keeps it too. The chain was verified against
+ * cluster_ca_cert already: every certificate a trusted CA issued for that subject is that DP.
  */
 function certificateIdentity(leaf: X509Certificate | undefined): string | null {
-  return leaf
-    ? `subject=${leaf.subject.replace(/\n/g, ', ')}; issuer=${leaf.issuer.replace(/\n/g, ', ')}`
-    : null;
+  return leaf ? `subject=${leaf.subject.replace(/\n/g, ', ')}` : null;
 }
 
 /**
  * Binds node_ids to who uses them, so that one DP cannot take over another's status row.
  *
- * - `pki`: the first certificate identity that claims a node_id is remembered; while the registry
+ * - `pki`: the subject of the first certificate that claims a node_id is remembered; while the registry
  *   holds a row for it (connected, or disconnected but not yet purged or removed by an
  *   administrator), a claim with another identity is refused. Removing the row (DELETE
  *   /clustering/data-planes/{id}) or its purge frees the id.
