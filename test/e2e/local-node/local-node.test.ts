@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { stringify } from 'yaml';
 import { pollUntil } from '../../envtest/poll.js';
 import { startLocalCluster, type LocalCluster } from '../cluster/local-cluster.js';
+import { REPO_ROOT } from '../../envtest/binaries.js';
 import { ip } from './pod-network.js';
 
 const run = promisify(execFile);
@@ -374,6 +375,115 @@ describe('local node', () => {
     expect(message).toContain('nginx:1.27');
     expect(await readFile(cluster.node.logPath, 'utf8')).toContain('nginx:1.27');
     await cluster.kubectl(['delete', 'pod', 'web', '--wait=true', '--timeout=15s']);
+  });
+
+  it('connects a data plane to its control plane by Service name, over mTLS, pod to pod', async () => {
+    const dir = join(cluster.node.logPath, '..');
+    const crt = join(dir, 'cluster.crt');
+    const key = join(dir, 'cluster.key');
+    await run(process.execPath, [join(REPO_ROOT, 'bin/hybridgate.js'), 'hybrid', 'gen_cert', crt, key]);
+    const certs = { name: 'certs', mountPath: '/etc/hybridgate/cluster', readOnly: true };
+    const common = [
+      { name: 'HYBRIDGATE_PREFIX', value: '/var/run/hybridgate' },
+      { name: 'HYBRIDGATE_CLUSTER_CERT', value: '/etc/hybridgate/cluster/tls.crt' },
+      { name: 'HYBRIDGATE_CLUSTER_CERT_KEY', value: '/etc/hybridgate/cluster/tls.key' },
+    ];
+    const workload = (name: string, env: object[], probe: object) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            containers: [
+              {
+                name: 'hybridgate',
+                image: 'hybridgate/hybridgate:0.1.0',
+                env: [...common, ...env],
+                readinessProbe: { ...probe, periodSeconds: 1 },
+                volumeMounts: [{ name: 'prefix', mountPath: '/var/run/hybridgate' }, certs],
+              },
+            ],
+            volumes: [
+              { name: 'prefix', emptyDir: {} },
+              { name: 'certs', secret: { secretName: 'cluster-cert' } },
+            ],
+          },
+        },
+      },
+    });
+    const objects = [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'cluster-cert', namespace: 'default' },
+        type: 'kubernetes.io/tls',
+        stringData: { 'tls.crt': await readFile(crt, 'utf8'), 'tls.key': await readFile(key, 'utf8') },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'cp', namespace: 'default' },
+        spec: {
+          selector: { app: 'cp' },
+          ports: [
+            { name: 'cluster', port: 8005, targetPort: 8005 },
+            { name: 'telemetry', port: 8006, targetPort: 8006 },
+          ],
+        },
+      },
+      workload(
+        'cp',
+        [
+          { name: 'HYBRIDGATE_ROLE', value: 'control_plane' },
+          { name: 'HYBRIDGATE_LMDB_ENVIRONMENT_PATH', value: '/var/run/hybridgate/config.lmdb' },
+          { name: 'HYBRIDGATE_LMDB_MAP_SIZE', value: '64m' },
+          { name: 'HYBRIDGATE_ADMIN_LISTEN', value: '0.0.0.0:8001' },
+        ],
+        { tcpSocket: { port: 8005 } },
+      ),
+      workload(
+        'dp',
+        [
+          { name: 'HYBRIDGATE_ROLE', value: 'data_plane' },
+          { name: 'HYBRIDGATE_DATABASE', value: 'off' },
+          { name: 'HYBRIDGATE_CLUSTER_CONTROL_PLANE', value: 'cp.default.svc:8005' },
+          { name: 'HYBRIDGATE_CLUSTER_TELEMETRY_ENDPOINT', value: 'cp.default.svc.cluster.local:8006' },
+          { name: 'HYBRIDGATE_PROXY_LISTEN', value: '0.0.0.0:8000' },
+          { name: 'HYBRIDGATE_STATUS_LISTEN', value: '0.0.0.0:8100' },
+        ],
+        { httpGet: { path: '/status/ready', port: 8100 } },
+      ),
+    ];
+    // JSON, not YAML: kubectl reads YAML 1.1, where the conf value `off` is a boolean
+    await cluster.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+    });
+    await failWith(
+      cluster.kubectl(
+        ['wait', '--for=condition=Available', 'deployment/cp', 'deployment/dp', '--timeout=40s'],
+        {
+          timeoutMs: 45_000,
+        },
+      ),
+      (await pods('app=dp'))[0]?.metadata.name,
+    );
+    const cp = (await pods('app=cp'))[0]!;
+    const dp = (await pods('app=dp'))[0]!;
+    const rows = await pollUntil(
+      'the data plane in the control plane list',
+      async () => {
+        const res = await request(`http://${cp.status!.podIP}:8001/clustering/data-planes`);
+        const body = (await res.body.json()) as { data?: { ip?: string; hostname?: string }[] };
+        return body.data?.length ? body.data : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 300 },
+    );
+    // the CP saw the DP's own address and host name: a pod-to-pod connection, not one via the host
+    expect(rows[0]).toMatchObject({ ip: dp.status!.podIP, hostname: dp.metadata.name });
   });
 
   it('runs init containers first and ends a restartPolicy Never pod as Succeeded', async () => {
