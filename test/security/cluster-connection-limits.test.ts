@@ -118,6 +118,14 @@ describe('cluster port connection limits', () => {
 
   it('cuts a handshake that drips bytes at the deadline (a hard deadline, not an idle timer)', async () => {
     const c = await cp({ limits: { handshakeTimeoutMs: 600 } });
+    // A DP connected before: its finished handshake must not be cut at the deadline.
+    const dp = await legitDataPlane(c.port, {
+      cert: pair.certPem,
+      key: pair.keyPem,
+      localAddress: '127.0.0.2',
+    });
+    cleanups.push(() => dp.ws.terminate());
+    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
     const [drip] = await floodSockets(c.port, 1);
     // A partial TLS record header, then one byte every 100 ms: never idle, never complete.
     drip!.sock.write(Buffer.from([0x16, 0x03, 0x01]));
@@ -127,6 +135,7 @@ describe('cluster port connection limits', () => {
     await drip!.closed;
     expect(Date.now() - started).toBeLessThan(3000);
     expect(await c.refused('handshake_timeout')).toBe(1);
+    expect(dp.ws.readyState).toBe(dp.ws.OPEN);
   });
 
   it('keeps serving a DP through a flood of idle sockets and certificate-less handshakes', async () => {
