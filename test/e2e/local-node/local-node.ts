@@ -168,7 +168,13 @@ export class LocalNode {
   }
 
   private async forget(uid: string, worker: PodWorker, deleteObject: boolean, grace = 0): Promise<void> {
-    await worker.terminate(grace, deleteObject);
+    // Never rejects: it runs detached from the watch loop, and a failed cleanup must not end the run.
+    await worker.terminate(grace, deleteObject).catch((err: unknown) => {
+      const m = worker.pod.metadata;
+      this.log(
+        `pod cleanup failed pod=${m.namespace}/${m.name} error=${JSON.stringify((err as Error).message)}`,
+      );
+    });
     if (this.workers.get(uid) === worker) this.workers.delete(uid);
   }
 
