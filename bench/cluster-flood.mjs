@@ -10,15 +10,15 @@
 // and prints flooded/quiet ratios. The DP connects from 127.0.0.1, the flood from 127.0.0.2-21.
 //   node bench/cluster-flood.mjs
 //   HG_BENCH_CLI=/other/tree/bin/hybridgate.js HG_BENCH_SECONDS=5 node bench/cluster-flood.mjs
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { http, startNode, stopNode } from './lib/node-processes.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = resolve(process.env.HG_BENCH_CLI || join(ROOT, 'bin', 'hybridgate.js'));
@@ -96,70 +96,6 @@ async function flood({ port, cert, key, idle }) {
   pinger(pileOn);
 }
 
-function startNode(name, env) {
-  const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const node = { name, child, lines: [], waiters: new Set() };
-  createInterface({ input: child.stderr }).on('line', (raw) => {
-    let line;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      line = { msg: raw };
-    }
-    line.at = performance.now();
-    node.lines.push(line);
-    for (const w of [...node.waiters]) w();
-  });
-  node.waitFor = (pred, what, timeoutMs = 60_000) =>
-    new Promise((ok, fail) => {
-      let i = 0;
-      const check = () => {
-        for (; i < node.lines.length; i++) {
-          if (pred(node.lines[i])) {
-            node.waiters.delete(check);
-            clearTimeout(timer);
-            return ok(node.lines[i]);
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        node.waiters.delete(check);
-        fail(new Error(`${name}: timed out waiting for ${what}`));
-      }, timeoutMs);
-      node.waiters.add(check);
-      check();
-    });
-  return node;
-}
-
-function http(port, method, path, body) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((ok, fail) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => ok({ status: res.statusCode, body: text }));
-      },
-    );
-    req.on('error', fail);
-    req.end(payload);
-  });
-}
-
 /** Admin API requests per second: CONCURRENCY loops of GET /services on keep-alive connections. */
 async function adminThroughput(port) {
   const { Pool } = await import(join(ROOT, 'node_modules', 'undici', 'index.js'));
@@ -198,17 +134,6 @@ async function propagation(admin, dp, tag) {
   return times[Math.floor(times.length / 2)];
 }
 
-const stop = (node) =>
-  new Promise((done) => {
-    if (node.child.exitCode !== null) return done();
-    const t = setTimeout(() => node.child.kill('SIGKILL'), 5000);
-    node.child.once('exit', () => {
-      clearTimeout(t);
-      done();
-    });
-    node.child.kill('SIGTERM');
-  });
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'hg-bench-flood-'));
   const upstream = createServer((_req, res) => res.end('ok\n'));
@@ -224,7 +149,7 @@ async function main() {
       HYBRIDGATE_CLUSTER_CERT_KEY: key,
       HYBRIDGATE_LOG_LEVEL: 'info',
     };
-    const cp = startNode('cp', {
+    const cp = startNode(CLI, 'cp', {
       ...common,
       HYBRIDGATE_ROLE: 'control_plane',
       HYBRIDGATE_PREFIX: join(dir, 'cp'),
@@ -240,7 +165,7 @@ async function main() {
       name: 'bench',
       url: `http://127.0.0.1:${upstream.address().port}`,
     });
-    const dp = startNode('dp', {
+    const dp = startNode(CLI, 'dp', {
       ...common,
       HYBRIDGATE_ROLE: 'data_plane',
       HYBRIDGATE_DATABASE: 'off',
@@ -302,7 +227,7 @@ async function main() {
     throw err;
   } finally {
     if (flooder && flooder.exitCode === null) flooder.kill('SIGKILL');
-    for (const n of nodes.reverse()) await stop(n);
+    for (const n of nodes.reverse()) await stopNode(n);
     upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import { generateSharedClusterCertificate } from '../../src/runtime/pki/shared-c
 import { captureLogger, MemorySource, waitFor, type LogLine } from '../cluster/helpers.js';
 import { assertPrototypesClean, createRng, FUZZ_SEED } from './prng.js';
 import { nextScript, VALID_BASIC_INFO, type Script } from './wire-frames.js';
+import { closeOf } from '../security/cluster-harness.js';
 
 /**
  * A hostile data plane against a real cluster listener (mTLS on loopback, in process, wired as
@@ -88,17 +89,6 @@ function dial(id: string): Promise<WebSocket> {
   });
 }
 
-function closed(ws: WebSocket, timeoutMs: number): Promise<{ code: number; reason: string } | null> {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: -1, reason: 'already closed' });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    ws.once('close', (code, reason) => {
-      clearTimeout(timer);
-      resolve({ code, reason: reason.toString() });
-    });
-  });
-}
-
 /** A well-behaved DP: basic_info, heartbeats with the hash it runs, and the pushes it receives. */
 async function legitDataPlane(): Promise<{ id: string; ws: WebSocket; hashes: string[] }> {
   const id = randomUUID();
@@ -123,7 +113,7 @@ async function runScript(script: Script, i: number): Promise<string | null> {
     return `session ${i} (${script.family}): could not connect: ${(err as Error).message}`;
   }
   ws.on('error', () => undefined);
-  const end = closed(ws, 5000);
+  const end = closeOf(ws, 5000);
   for (const step of script.steps) {
     if (ws.readyState !== WebSocket.OPEN) break;
     if (step.kind === 'data') ws.send(step.payload, { binary: step.binary });
@@ -228,7 +218,7 @@ describe(`wire protocol fuzz (seed ${FUZZ_SEED})`, () => {
     ).toBe(true);
     expect(lines.filter((l) => l.level >= 60)).toEqual([]);
     legit.ws.close(1000, 'done');
-    await closed(legit.ws, 5000);
+    await closeOf(legit.ws, 5000);
     assertPrototypesClean();
   }, 60_000);
 
@@ -236,7 +226,7 @@ describe(`wire protocol fuzz (seed ${FUZZ_SEED})`, () => {
     const id = randomUUID();
     const ws = await dial(id);
     ws.on('error', () => undefined);
-    const end = closed(ws, 5000);
+    const end = closeOf(ws, 5000);
     ws.send(VALID_BASIC_INFO, { binary: true });
     // Sent back to back: most are in flight when the first one gets the connection closed.
     for (let i = 0; i < 40; i++) ws.send(`not a frame ${i}`, { binary: false });
@@ -256,6 +246,6 @@ describe(`wire protocol fuzz (seed ${FUZZ_SEED})`, () => {
     await waitFor(() => dp.hashes.length > 0, 'a config for the new DP');
     expect(registry.get(dp.id)?.status).toBe('connected');
     dp.ws.close(1000, 'done');
-    await closed(dp.ws, 5000);
+    await closeOf(dp.ws, 5000);
   });
 });

@@ -33,6 +33,14 @@ async function cp(limits: Parameters<typeof startTestClusterCp>[1]): Promise<Tes
   return c;
 }
 
+/** A DP from `localAddress` that got its first config; terminated after the test. */
+async function servedDp(port: number, localAddress: string, what: string) {
+  const dp = await legitDataPlane(port, { cert: pair.certPem, key: pair.keyPem, localAddress });
+  cleanups.push(() => dp.ws.terminate());
+  await waitFor(() => dp.hashes.length === 1, what);
+  return dp;
+}
+
 async function floodSockets(port: number, n: number, from = '127.0.0.1') {
   const socks = await Promise.all(Array.from({ length: n }, () => idleSocket(port, from)));
   cleanups.push(() => socks.forEach((s) => s.sock.destroy()));
@@ -50,13 +58,7 @@ describe('cluster port connection limits', () => {
     expect(await c.refused('per_ip_limit')).toBe(10);
     expect(held.every((s) => !s.sock.destroyed)).toBe(true);
 
-    const dp = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.2',
-    });
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the legit DP gets its config');
+    const dp = await servedDp(c.port, '127.0.0.2', 'the legit DP gets its config');
     c.source.set(configOf(2));
     await waitFor(() => dp.hashes.length === 2, 'the legit DP gets the change');
     expect(c.registry.get(dp.id)?.status).toBe('connected');
@@ -89,13 +91,7 @@ describe('cluster port connection limits', () => {
     await Promise.all(stalled.map((s) => s.closed));
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(await c.refused('handshake_timeout')).toBe(3);
-    const dp = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.2',
-    });
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    await servedDp(c.port, '127.0.0.2', 'the DP gets its config');
   });
 
   it('gives a newcomer the slot of a handshake pending for over STALE_HANDSHAKE_MS', async () => {
@@ -103,13 +99,7 @@ describe('cluster port connection limits', () => {
     const stalled = await floodSockets(c.port, 3);
     const opened = Date.now();
     await waitFor(() => Date.now() - opened > STALE_HANDSHAKE_MS, 'the stalled handshakes to turn stale');
-    const dp = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.2',
-    });
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    await servedDp(c.port, '127.0.0.2', 'the DP gets its config');
     // The oldest stalled socket made room; the others still wait for their deadline.
     await stalled[0]!.closed;
     expect(stalled.slice(1).every((s) => !s.sock.destroyed)).toBe(true);
@@ -119,13 +109,7 @@ describe('cluster port connection limits', () => {
   it('cuts a handshake that drips bytes at the deadline (a hard deadline, not an idle timer)', async () => {
     const c = await cp({ limits: { handshakeTimeoutMs: 600 } });
     // A DP connected before: its finished handshake must not be cut at the deadline.
-    const dp = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.2',
-    });
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    const dp = await servedDp(c.port, '127.0.0.2', 'the DP gets its config');
     const [drip] = await floodSockets(c.port, 1);
     // A partial TLS record header, then one byte every 100 ms: never idle, never complete.
     drip!.sock.write(Buffer.from([0x16, 0x03, 0x01]));
@@ -140,13 +124,7 @@ describe('cluster port connection limits', () => {
 
   it('keeps serving a DP through a flood of idle sockets and certificate-less handshakes', async () => {
     const c = await cp({ limits: { maxPerIp: 20, maxHandshakesInFlight: 30, handshakeTimeoutMs: 2000 } });
-    const dp = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.2',
-    });
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    const dp = await servedDp(c.port, '127.0.0.2', 'the DP gets its config');
     const idle = await floodSockets(c.port, 60);
     // Handshakes without a client certificate complete TLS but are refused by the verification.
     const noCert = await Promise.all(
@@ -168,13 +146,7 @@ describe('cluster port connection limits', () => {
     c.source.set(configOf(3));
     await waitFor(() => dp.hashes.length === 2, 'the DP gets the change during the flood');
     // A new DP still gets in while 20 idle sockets hold handshake slots.
-    const late = await legitDataPlane(c.port, {
-      cert: pair.certPem,
-      key: pair.keyPem,
-      localAddress: '127.0.0.5',
-    });
-    cleanups.push(() => late.ws.terminate());
-    await waitFor(() => late.hashes.length === 1, 'a DP connecting during the flood gets its config');
+    await servedDp(c.port, '127.0.0.5', 'a DP connecting during the flood gets its config');
     expect(dp.ws.readyState).toBe(dp.ws.OPEN);
     dp.ws.close(1000, 'done');
     expect((await closeOf(dp.ws))?.code).toBe(1000);
