@@ -89,12 +89,37 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!ctx) return;
   const { cluster, shared, pki, upstream } = ctx;
-  await Promise.allSettled([shared.admin?.close(), pki.admin?.close(), upstream?.close()]);
+  await bounded('closing the Admin API clients and the upstream', 10_000, () =>
+    Promise.allSettled([shared.admin?.close(), pki.admin?.close(), upstream?.close()]),
+  );
   // Removing what the scenarios made is scenario 7's job; here only the cluster goes (the local node
   // removes everything it started, kind is deleted by hack/e2e-kind.sh).
-  await cluster.stop();
-  total.report();
+  try {
+    await bounded('stopping the cluster', 90_000, () => cluster.stop());
+  } finally {
+    total.report();
+  }
 }, 120_000);
+
+/**
+ * Runs a clean-up step with a deadline and names it on stderr when it fails or hangs (a hook that
+ * just times out says nothing about which step); rethrows so a clean-up failure still fails the run.
+ */
+async function bounded(what: string, ms: number, fn: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([fn(), late]);
+  } catch (err) {
+    const message = `e2e clean-up: ${what} failed (the scenarios' own results are above): ${err instanceof Error ? err.message : String(err)}`;
+    process.stderr.write(`${message}\n`);
+    throw new Error(message, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 scenario('1 helm install', () => {
   it('installs the chart and the operator Deployment becomes Available', async () => {
