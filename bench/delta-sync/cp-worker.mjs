@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { benchLogger, serve } from './ipc.mjs';
 
 const DIST = process.env.HG_BENCH_DIST;
 const load = (p) => import(pathToFileURL(join(DIST, p)).href);
@@ -22,12 +22,7 @@ const { validateEntity } = await load('runtime/config/entities/validate.js');
 const { createSharedTlsPolicy } = await load('runtime/protocol/tls-policy.js');
 const { createLogger } = await load('shared/logger.js');
 
-const quiet = createLogger({
-  component: 'bench-cp',
-  // HG_BENCH_DEBUG=1 shows the sync logs.
-  destination: process.env.HG_BENCH_DEBUG ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }),
-  level: process.env.HG_BENCH_DEBUG ? 'debug' : 'warn',
-});
+const quiet = benchLogger(createLogger, 'bench-cp', 'warn');
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 const uuid = (kind, i) => `00000000-0000-4000-8${kind}00-${String(i).padStart(12, '0')}`;
 let state = null;
@@ -123,11 +118,4 @@ const handlers = {
   },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    process.send({ id, ok: true, value: await handlers[cmd](args ?? {}) });
-  } catch (err) {
-    process.send({ id, ok: false, error: String(err?.stack ?? err) });
-  }
-});
-process.send({ ready: true });
+serve(handlers);

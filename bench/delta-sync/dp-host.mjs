@@ -6,8 +6,8 @@
 //   stop {}            → {rss, prefixes}
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { benchLogger, serve } from './ipc.mjs';
 
 const DIST = process.env.HG_BENCH_DIST;
 const load = (p) => import(pathToFileURL(join(DIST, p)).href);
@@ -15,12 +15,7 @@ const { startDataPlaneSync } = await load('runtime/data-plane/sync/start-data-pl
 const { createSharedTlsPolicy } = await load('runtime/protocol/tls-policy.js');
 const { createLogger } = await load('shared/logger.js');
 
-const quiet = createLogger({
-  component: 'bench-dp',
-  // HG_BENCH_DEBUG=1 shows the sync logs.
-  destination: process.env.HG_BENCH_DEBUG ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }),
-  level: process.env.HG_BENCH_DEBUG ? 'debug' : 'error',
-});
+const quiet = benchLogger(createLogger, 'bench-dp', 'error');
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 const now = () => performance.timeOrigin + performance.now();
 let dps = [];
@@ -107,11 +102,4 @@ const handlers = {
   },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    process.send({ id, ok: true, value: await handlers[cmd](args ?? {}) });
-  } catch (err) {
-    process.send({ id, ok: false, error: String(err?.stack ?? err) });
-  }
-});
-process.send({ ready: true });
+serve(handlers);
