@@ -10,6 +10,9 @@ import type { Pod } from './pod-types.js';
 import { PodWorker, type NodeContext } from './pod-worker.js';
 import { ServiceHosts } from './service-hosts.js';
 
+/** How often every pod's volumes are re-read without a watch event (the kubelet's sync period is 1 min). */
+const RESYNC_MS = 60_000;
+
 /** What the local node runs against and with. */
 export interface LocalNodeOptions {
   api: KubeApi;
@@ -41,6 +44,7 @@ export class LocalNode {
   private readonly hosts: ServiceHosts;
   private readonly ctx: NodeContext;
   private hostsTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private readonly kubelet: KubeletServer | undefined;
   private kubeletPort = 0;
   private stopped: Promise<void> | undefined;
@@ -114,6 +118,10 @@ export class LocalNode {
       signal,
       onError,
     );
+    // The kubelet's periodic resync: renews service-account tokens at 80% of their life and catches a
+    // missed watch event; writes only what changed.
+    this.resyncTimer = setInterval(() => this.refreshAll(), RESYNC_MS);
+    this.resyncTimer.unref();
     for (const kind of ['secrets', 'configmaps'] as const) {
       void this.opts.api.listWatch(
         `/api/v1/${kind}`,
@@ -224,6 +232,7 @@ export class LocalNode {
       this.abort.abort();
       this.heartbeat.stop();
       if (this.hostsTimer) clearTimeout(this.hostsTimer);
+      if (this.resyncTimer) clearInterval(this.resyncTimer);
       const grace = this.opts.stopGraceSeconds ?? 3;
       await Promise.all([...this.workers.values()].map((w) => w.terminate(grace, false)));
       this.workers.clear();
