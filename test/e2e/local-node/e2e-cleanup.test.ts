@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +17,9 @@ const SCRIPT = join(REPO_ROOT, 'hack/e2e-cleanup.sh');
 // process); --run keeps it away from any other run on the machine.
 describe('hack/e2e-cleanup.sh', () => {
   const made: { net: PodNetwork; dir: string }[] = [];
+  const procs: ChildProcess[] = [];
   afterAll(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     for (const m of made) {
       await m.net.destroy();
       await rm(m.dir, { recursive: true, force: true });
@@ -40,6 +42,7 @@ describe('hack/e2e-cleanup.sh', () => {
     const dead = await fakeRun(deadOwner);
     const live = await fakeRun(process.pid);
     const proc = spawn('sleep', ['600'], { cwd: join(dead.dir, 'work'), stdio: 'ignore' });
+    procs.push(proc);
     const exited = once(proc, 'exit');
 
     await run(SCRIPT, ['--run', dead.id]);
