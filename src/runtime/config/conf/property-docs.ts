@@ -46,6 +46,11 @@ export const PROPERTY_SECTIONS: readonly PropertySection[] = [
       real_ip_recursive: 'Take the last untrusted address of a list in `real_ip_header` instead of the last one.',
       headers: 'Headers the proxy adds to responses: `server_tokens` (Server, Via), `latency_tokens` (X-Kong-*-Latency), and others by name; `off` for none.',
       nginx_http_client_max_body_size: 'Largest request body the proxy accepts (413 beyond); 0 means no limit, as in Kong.',
+      nginx_http_client_header_timeout:
+        'How long a client may take to send the request line and headers, on the proxy and the Admin API (nginx time syntax). Closes slow-header (slowloris) connections.',
+      nginx_http_client_body_timeout:
+        'How long a client may stay silent between two reads of a request body (nginx time syntax).',
+      nginx_http_keepalive_timeout: 'How long an idle keep-alive client connection is kept open (nginx time syntax).',
       upstream_keepalive_pool_size: 'Idle connections kept per upstream; 0 disables keep-alive to upstreams.',
       upstream_keepalive_max_requests: 'Requests sent on one upstream connection before it is closed (0: no limit).',
       upstream_keepalive_idle_timeout: 'Seconds an idle upstream connection is kept (0: no limit).',
@@ -70,6 +75,12 @@ export const PROPERTY_SECTIONS: readonly PropertySection[] = [
       cluster_max_payload: 'Largest configuration frame, in bytes (at least 4 MiB). Protocol v2 sends a larger full snapshot as several `snapshot_part` frames; a protocol v1 data plane cannot receive one (the control plane logs why).',
       cluster_data_plane_purge_delay: 'Control plane: seconds a disconnected data plane stays in `/clustering/data-planes` (14 days by default, at least 60).',
       cluster_ping_interval: 'Seconds between a data plane\'s heartbeats, which carry its configuration hash.',
+      cluster_max_connections_per_ip:
+        "Hybridgate's own, control plane: cluster and telemetry connections accepted per source address, counted before TLS (0: no limit). Each data plane holds two; raise it when more than about 60 data planes share one NAT address.",
+      cluster_max_handshakes_in_flight:
+        "Hybridgate's own, control plane: TLS handshakes pending at once; over it new sockets are dropped unread, so a flood cannot queue CPU-heavy handshakes ahead of real data planes (0: no limit).",
+      cluster_handshake_timeout:
+        "Hybridgate's own, control plane: seconds a connection may take from accept to a finished TLS handshake.",
       cluster_reconnect_base: 'Hybridgate\'s own: first reconnect delay of a data plane, in seconds; doubled per failure with jitter.',
       cluster_reconnect_cap: 'Hybridgate\'s own: longest reconnect delay, in seconds.',
       db_update_frequency: 'Seconds between a control plane\'s checks for changes made by other control planes sharing the database.',
