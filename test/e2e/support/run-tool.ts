@@ -36,9 +36,7 @@ export function runTool(
         if (err) {
           const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
           const why = e.killed ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : (e.code ?? null);
-          reject(
-            new ToolError(`${bin} ${args.join(' ')}`, why, `${stderr}${e.killed ? '' : ''}` || e.message),
-          );
+          reject(new ToolError(`${bin} ${args.join(' ')}`, why, stderr || e.message));
         } else resolve(stdout);
       },
     );
