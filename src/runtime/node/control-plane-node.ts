@@ -10,6 +10,8 @@ import type { PostgresStore } from '../control-plane/store/postgres/postgres-sto
 import { DbError } from '../errors.js';
 import { errorMessage } from '../../shared/errors.js';
 import { startClusterListener } from '../control-plane/sync/cluster-listener.js';
+import { connectionLimitsFromConf } from '../control-plane/sync/connection-guard.js';
+import { startControlPlaneStatusServer } from '../control-plane/status/control-plane-status-server.js';
 import { startControlPlane } from '../control-plane/start-control-plane.js';
 import { systemClock } from '../protocol/clock.js';
 import type { RunningNode } from '../start-node.js';
@@ -72,6 +74,17 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
   registerTelemetryMetrics(registry, telemetry);
   // Set once the config source exists below; until then the route answers 503.
   let currentExport: (() => Promise<CurrentExport>) | null = null;
+  // The status API comes first so liveness probes answer while the store opens (PostgreSQL may be
+  // slow to accept); readiness waits for the store and the cluster listener.
+  let store: Store | null = null;
+  let clusterListening = false;
+  const status = await startControlPlaneStatusServer({
+    listen: conf.status_listen,
+    logger: logger.child({ subsystem: 'status-api' }),
+    store: () => store,
+    clusterListening: () => clusterListening,
+    registry,
+  });
   const cp = await startControlPlane(conf, logger, {
     adminModules: [
       (app) => registerClusteringRoutes(app, { role: conf.role, dataPlanes }),
@@ -80,12 +93,17 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
       adminMetricsRoute(registry),
       telemetryRoutes(telemetry),
     ],
+  }).catch(async (err: unknown) => {
+    await status.close();
+    throw err;
   });
+  store = cp.store;
   try {
     rows = cp.store.records<DataPlaneRow>('data_planes');
     // The node id tags this CP's rows: CPs sharing a PostgreSQL store list each other's DPs.
     await dataPlanes.start(cp.nodeId);
   } catch (err) {
+    await status.close();
     await cp.close();
     throw err;
   }
@@ -107,7 +125,9 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
     cpPlugins: new Map(loadedPlugins(conf).map((p) => [p.name, p.version])),
     maxPayload: conf.cluster_max_payload,
     pingIntervalSeconds: conf.cluster_ping_interval,
+    limits: connectionLimitsFromConf(conf),
   }).catch(async (err: unknown) => {
+    await status.close();
     await cp.close();
     dataPlanes.stop();
     throw err;
@@ -121,19 +141,24 @@ export async function startControlPlaneNode(conf: Conf, logger: Logger): Promise
           aggregator: telemetry,
           logger: logger.child({ subsystem: 'telemetry' }),
         }).catch(async (err: unknown) => {
+          await status.close();
           await cluster.close();
           await cp.close();
           dataPlanes.stop();
           throw err;
         });
+  clusterListening = true;
   return {
     role: conf.role,
     addresses: listenerAddresses({
       admin: cp.admin.addresses,
       cluster: cluster.addresses,
       cluster_telemetry: telemetryListener?.addresses ?? [],
+      status: status.addresses,
     }),
     close: async () => {
+      clusterListening = false;
+      await status.close();
       await telemetryListener?.close();
       await cluster.close();
       sources.close();
