@@ -10,10 +10,10 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/shared/logger.js';
 import { configHashes } from '../../src/runtime/config/hash.js';
 import { openConfigCache } from '../../src/runtime/data-plane/cache/config-cache.js';
-import { cpConfigHash, dpStatus, proxyGet, rowOf, waitServingEverywhere } from './helpers/cluster-state.js';
+import { cpConfigHash, dpStatus, proxyGet, rowOf } from './helpers/cluster-state.js';
 import { clusterSuite } from './helpers/cluster-suite.js';
 import { adminCall, pollUntil } from './helpers/http.js';
-import { startHybridgate } from './helpers/hybrid-cluster.js';
+import { startHybridgate, type StartedNode } from './helpers/hybrid-cluster.js';
 import { HYBRIDGATE_VERSION } from '../../src/runtime/version.js';
 
 /** Three processes start on a loaded 2-core machine: above jest's 30 s default. */
@@ -23,15 +23,24 @@ const suite = clusterSuite({ upstream: 'crash' });
 
 beforeAll(() => suite.addRoute('crash', '/base'));
 
-/** Waits until the CP's row for `name` shows the CP's newest hash (the DP acknowledged it). */
-async function acknowledged(name: string): Promise<string> {
+/**
+ * Waits until the DP `dp` serves `serving` and no longer `gone`, and the CP's row for it shows the
+ * CP's newest exported hash, other than `previous`: once the DP serves the last write, that hash is
+ * the last version, and the row shows that the DP acknowledged (persisted) it.
+ */
+async function acknowledged(
+  dp: StartedNode,
+  o: { serving: string[]; gone?: string[]; previous?: string | null },
+): Promise<string> {
   return pollUntil(
     async () => {
+      for (const path of o.serving) if ((await proxyGet(dp, path)).status !== 200) return null;
+      for (const path of o.gone ?? []) if ((await proxyGet(dp, path)).status !== 404) return null;
       const hash = cpConfigHash(suite.cp);
-      const row = await rowOf(suite.cp, name);
-      return hash !== null && row?.config_hash === hash ? hash : null;
+      const row = await rowOf(suite.cp, 'dp-crash');
+      return hash !== null && hash !== (o.previous ?? null) && row?.config_hash === hash ? hash : null;
     },
-    `${name} acknowledges the control plane's hash`,
+    `dp-crash serves ${o.serving.join(', ')} and acknowledged the control plane's hash`,
     { timeoutMs: 15_000 },
   );
 }
@@ -41,16 +50,15 @@ describe('a DP killed right after acknowledging a delta', () => {
     'restarts from its cache (CP down) on exactly the acknowledged config',
     async () => {
       const dp = await suite.startDataPlane('dp-crash');
-      await waitServingEverywhere([dp], '/base', 'crash');
-      await acknowledged('dp-crash');
       const admin = suite.cp.port('admin');
+      let hash = await acknowledged(dp, { serving: ['/base'] });
       await adminCall(admin, 'POST', '/services/crash/routes', { name: 'gone', paths: ['/gone'] });
-      await acknowledged('dp-crash');
+      hash = await acknowledged(dp, { serving: ['/gone'], previous: hash });
       await adminCall(admin, 'POST', '/services/crash/routes', { name: 'kept', paths: ['/kept'] });
       await adminCall(admin, 'DELETE', '/routes/gone');
-      await acknowledged('dp-crash');
+      hash = await acknowledged(dp, { serving: ['/kept'], gone: ['/gone'], previous: hash });
       await adminCall(admin, 'POST', '/services/crash/routes', { name: 'last', paths: ['/last'] });
-      const hash = await acknowledged('dp-crash');
+      hash = await acknowledged(dp, { serving: ['/last'], previous: hash });
       const exit = await dp.proc.stop('SIGKILL');
       expect(exit.signal).toBe('SIGKILL');
       // Everything after the first snapshot came as deltas, so the cache holds what deltas wrote.
