@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { Logger } from '../../../shared/logger.js';
-import { HybridgateError } from '../../../shared/errors.js';
+import { HybridgateError, errorMessage } from '../../../shared/errors.js';
+import { watchPemFiles, type PemFileWatcher } from '../../protocol/pem-file-watcher.js';
 import type { Conf, ListenAddress } from '../../config/conf/types.js';
 import { ensureDefaultCertificate } from '../../tls/default-certificate.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +35,8 @@ export interface AdminServerDeps {
   modules?: readonly RouteModule[];
   /** Fallback poll of admin_auth_tokens_file (tests shorten it). */
   tokensPollIntervalMs?: number;
+  /** Fallback poll of the admin_ssl_cert / admin_ssl_cert_key files (default 5000 ms). */
+  certPollIntervalMs?: number;
 }
 
 /** One bound listener. */
@@ -87,6 +92,57 @@ async function tlsFor(
 }
 
 /**
+ * Follows `admin_ssl_cert` / `admin_ssl_cert_key` files (a Secret renewed in place by the operator:
+ * the kubelet swaps the mount's `..data` symlink) into the running TLS listeners with setSecureContext,
+ * so new connections get the new certificate without a restart. A pair that does not load (caught
+ * half-written, key not matching) keeps the previous one, is logged, and is retried on the next change.
+ * Null when neither value is a file (inline PEM or the generated default certificate never change).
+ */
+function watchAdminCertificate(
+  conf: Conf,
+  servers: () => TlsServer[],
+  logger: Logger,
+  pollIntervalMs?: number,
+): PemFileWatcher | null {
+  const cert = conf.admin_ssl_cert[0];
+  const key = conf.admin_ssl_cert_key[0];
+  if (!cert || !key) return null;
+  const paths = [cert.path, key.path].filter((p): p is string => p !== null);
+  if (paths.length === 0) return null;
+  const read = (v: { path: string | null; pem: string }) =>
+    v.path === null ? v.pem : readFileSync(v.path, 'utf8');
+  let served = { cert: cert.pem, key: key.pem };
+  const reload = () => {
+    let next: { cert: string; key: string };
+    try {
+      next = { cert: read(cert), key: read(key) };
+      // Throws on unparsable PEM and on a key that does not belong to the certificate.
+      createSecureContext(next);
+    } catch (err) {
+      logger.warn(
+        { err: errorMessage(err), paths },
+        'admin api certificate files changed but cannot be used, keeping the previous ones',
+      );
+      return;
+    }
+    if (next.cert === served.cert && next.key === served.key) return;
+    for (const server of servers()) server.setSecureContext(next);
+    served = next;
+    logger.info({ paths }, 'admin api certificate files reloaded');
+  };
+  const watcher = watchPemFiles({
+    paths,
+    onChange: reload,
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+    onWatchError: (dir, err) =>
+      logger.warn({ dir, err }, 'unable to watch admin certificate directory, relying on polling'),
+  });
+  // A rotation between conf loading and now produced no event the watcher could see.
+  reload();
+  return watcher;
+}
+
+/**
  * Starts the Admin API on every `admin_listen` address (`ssl` ones with `admin_ssl_cert`, or the
  * default certificate in `<prefix>/ssl`). If one listener fails, the ones already started are closed.
  */
@@ -119,10 +175,14 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
       ...(deps.tokensPollIntervalMs === undefined ? {} : { pollIntervalMs: deps.tokensPollIntervalMs }),
     });
   }
+  let certWatcher: PemFileWatcher | null = null;
   const close = async () => {
+    certWatcher?.close();
     auth?.close();
     await Promise.allSettled(apps.map((a) => a.close()));
   };
+  // TLS listeners using admin_ssl_cert (never the generated default: it has no file to follow).
+  const tlsServers: TlsServer[] = [];
   for (const listen of deps.conf.admin_listen) {
     try {
       const tls = await tlsFor(deps.conf, listen);
@@ -142,6 +202,7 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
       });
       const bound = app.server.address() as AddressInfo;
       addresses.push({ host: listen.host, port: bound.port, ssl: listen.ssl });
+      if (tls) tlsServers.push(app.server as unknown as TlsServer);
       deps.logger.info({ host: listen.host, port: bound.port, ssl: listen.ssl }, 'admin api listening');
     } catch (err) {
       await close();
@@ -151,6 +212,9 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
         { cause: err },
       );
     }
+  }
+  if (tlsServers.length > 0) {
+    certWatcher = watchAdminCertificate(deps.conf, () => tlsServers, deps.logger, deps.certPollIntervalMs);
   }
   return { addresses, close };
 }
