@@ -109,6 +109,7 @@ async function startDp(
     cert?: typeof pair;
     validate?: (c: Record<string, unknown>) => Record<string, unknown>;
     pingInterval?: number;
+    protocolVersion?: 1 | 2;
   } = {},
 ): Promise<Dp> {
   const { logger, lines } = captureLogger('data-plane');
@@ -158,6 +159,7 @@ async function startDp(
     logger,
     version: o.version ?? '0.1.0',
     hostname: 'dp-test',
+    ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
   });
   cleanups.push(() => sync.close());
   return { sync, applied, lines, prefix };
@@ -370,6 +372,9 @@ describe('CP and DPs over real TLS (in process)', () => {
   it('refuses to push a config above cluster_max_payload, naming the limit and the size', async () => {
     const source = new MemorySource({ _format_version: '3.0', blob: 'x'.repeat(10) });
     const cp = await startCp({ source, maxPayload: 4096 });
+    // The v1 payload (one whole frame) is only built while a v1 data plane is connected.
+    const dp = await startDp(cp.port, { protocolVersion: 1 });
+    await waitFor(() => dp.applied.length > 0 || undefined, 'the v1 DP applying the small config');
     await cp.listener.idle();
     source.set({ _format_version: '3.0', blob: randomBytes(20000).toString('base64') });
     const line = await waitFor(
