@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from '../../shared/logger.js';
 import type { Conf } from '../config/conf/types.js';
 import { ENTITY_DEFINITIONS } from '../config/entities/index.js';
@@ -12,9 +12,6 @@ import { openLmdbStore } from './store/lmdb-store.js';
 import { openPostgresStore } from './store/postgres/postgres-store.js';
 import { postgresConnectionFromConf } from './store/postgres/pg-options.js';
 import type { Store } from './store/store.js';
-
-/** Where the control plane keeps its LMDB store under the prefix (apart from a DP's `dbless.lmdb`). */
-export const STORE_DIRECTORY = 'store.lmdb';
 
 /** A running control plane (or the storage + Admin API half of a traditional node). */
 export interface ControlPlane {
@@ -31,6 +28,15 @@ export interface StartControlPlaneOptions {
   adminModules?: readonly RouteModule[];
 }
 
+/**
+ * Where the LMDB store lives: `lmdb_environment_path`, under the prefix unless absolute (Kong's
+ * property for its LMDB). The operator points it at the control plane's persistent volume, so a
+ * restarted pod keeps its configuration.
+ */
+export function storePath(conf: Pick<Conf, 'prefix' | 'lmdb_environment_path'>): string {
+  return resolve(conf.prefix, conf.lmdb_environment_path);
+}
+
 /** The store `database` names: LMDB under the prefix, or PostgreSQL (migrated with `hybridgate migrations`). */
 function openStore(conf: Conf, logger: Logger): Promise<Store> {
   if (conf.database === 'postgres') {
@@ -41,7 +47,7 @@ function openStore(conf: Conf, logger: Logger): Promise<Store> {
     });
   }
   return openLmdbStore({
-    path: join(conf.prefix, STORE_DIRECTORY),
+    path: storePath(conf),
     mapSize: conf.lmdb_map_size,
     definitions: ENTITY_DEFINITIONS,
     logger,
@@ -49,7 +55,7 @@ function openStore(conf: Conf, logger: Logger): Promise<Store> {
 }
 
 /**
- * Starts the control plane's own parts: the store (LMDB at `<prefix>/store.lmdb`, map size from
+ * Starts the control plane's own parts: the store (LMDB at `lmdb_environment_path`, map size from
  * `lmdb_map_size`) and the Admin API on every `admin_listen` address. Clustering is composed beside it
  * by start-node.ts (it reads `store.snapshot()` and `store.onChange`).
  */

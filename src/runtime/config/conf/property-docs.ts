@@ -92,7 +92,8 @@ export const PROPERTY_SECTIONS: readonly PropertySection[] = [
     title: 'Datastore',
     intro: 'Used by traditional nodes and control planes; a data plane has no datastore.',
     properties: {
-      lmdb_environment_path: 'The LMDB environment, relative to the prefix.',
+      lmdb_environment_path:
+        "The LMDB environment: a control plane's or traditional node's store, a data plane's configuration cache. Relative to the prefix unless absolute; the operator puts it on the control plane's volume.",
       lmdb_map_size: 'Largest size the LMDB environment may grow to.',
       pg_host: 'PostgreSQL host.',
       pg_port: 'PostgreSQL port.',
