@@ -7,7 +7,7 @@ NODE_OPTIONS_TEST := --experimental-vm-modules
 .PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench run image helm-lint docs clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 # npm ci first; some registry mirrors list no packages for other platforms, so the lock file lacks
 # their optional entries and npm ci refuses it: then install the locked versions with npm install.
@@ -44,7 +44,7 @@ postgres: ## install Debian's PostgreSQL server (the store tests start their own
 	@echo "==> PostgreSQL server for the store tests (Debian's package, installed once)"
 	@hack/install-postgres.sh
 
-test-unit: build envtest postgres ## run the jest suites (unit, multi-process, envtest)
+test-unit: build envtest postgres ## run the jest suites (unit, multi-process, envtest, end-to-end on the local node)
 	@echo "==> running the test suites (jest)"
 	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
 
