@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../shared/logger.js';
+import { parseListenEntry } from '../config/conf/listen-parser.js';
 import type { ListenAddress } from '../config/conf/types.js';
 import { READY, type StatusAnswer } from './status-answers.js';
 import { startStatusHttpServer, type StatusHttpServer } from './status-http-server.js';
@@ -11,15 +12,7 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
 
-const listen = (port = 0): ListenAddress => ({
-  host: '127.0.0.1',
-  port,
-  ssl: false,
-  http2: false,
-  proxyProtocol: false,
-  reusePort: false,
-  backlog: null,
-});
+const listen = (port = 0): ListenAddress => parseListenEntry(`127.0.0.1:${port}`, () => undefined);
 
 function logCapture() {
   const lines: { msg: string; [k: string]: unknown }[] = [];
@@ -92,13 +85,16 @@ describe('status API shell', () => {
 
   it('closes the listeners already bound when a later address is taken', async () => {
     const { port: taken } = await start(async () => READY);
-    const log = logCapture();
+    const bound: Server[] = [];
     await expect(
       startStatusHttpServer({
         listen: [listen(), listen(taken)],
-        logger: log.logger,
+        logger: logCapture().logger,
         handle: async () => READY,
+        onServer: (s) => bound.push(s),
       }),
     ).rejects.toThrow(/EADDRINUSE/);
+    // onServer runs only for servers that bound; none may have been left listening.
+    expect(bound.map((s) => s.listening)).toEqual([false]);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
-import type { ListenAddress } from '../../config/conf/types.js';
+import { parseListenEntry } from '../../config/conf/listen-parser.js';
 import type { StatusHttpServer } from '../../status-api/status-http-server.js';
 import type { Store } from '../store/store.js';
 import { CLUSTER_NOT_LISTENING, startControlPlaneStatusServer } from './control-plane-status-server.js';
@@ -12,15 +12,7 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
 
-const LISTEN: ListenAddress = {
-  host: '127.0.0.1',
-  port: 0,
-  ssl: false,
-  http2: false,
-  proxyProtocol: false,
-  reusePort: false,
-  backlog: null,
-};
+const LISTEN = parseListenEntry('127.0.0.1:0', () => undefined);
 
 /** A store whose ping the test decides: only ping is read by the status API. */
 function storeAnswering(ping: () => Promise<boolean>): Store {
