@@ -82,6 +82,13 @@ export class GitOpsReconciler implements Reconciler {
   // Other controllers' status writes requeue the key too; within the sync interval, with the same
   // inputs, such a reconcile asks the Admin API nothing.
   private readonly lastCheck = new Map<string, { inputs: string; at: number }>();
+  // Per ControlPlane: the GitOps status this controller last wrote (it is the only writer of those
+  // fields). The informer's copy can lag behind our own write; deciding from a stale copy would take
+  // a drift repair for a file change and report no drift.
+  private readonly lastWritten = new Map<
+    string,
+    { uid: string | undefined; status?: GitOpsStatus; ok: boolean }
+  >();
 
   constructor(deps: GitOpsReconcilerDeps) {
     this.d = deps;
@@ -96,6 +103,7 @@ export class GitOpsReconciler implements Reconciler {
     if (!cp) {
       this.lastEvent.delete(req.key);
       this.lastCheck.delete(req.key);
+      this.lastWritten.delete(req.key);
       return;
     }
     const spec = cp.spec?.declarativeConfig;
@@ -104,6 +112,7 @@ export class GitOpsReconciler implements Reconciler {
     if (!spec) {
       this.lastEvent.delete(req.key);
       this.lastCheck.delete(req.key);
+      this.lastWritten.delete(req.key);
       // Stop showing what no longer applies; the managed entities stay (deleting them is not asked for).
       if (current || hasCondition)
         await writeStatus(this.d.client, cp, {}, { fieldManager: GITOPS_FIELD_MANAGER });
@@ -123,6 +132,11 @@ export class GitOpsReconciler implements Reconciler {
       fieldManager: GITOPS_FIELD_MANAGER,
     });
     if (written === 'updated') ctx.log.info({ condition: outcome.condition.reason }, 'gitops status updated');
+    this.lastWritten.set(req.key, {
+      uid: cp.metadata.uid,
+      ...(outcome.status ? { status: outcome.status } : {}),
+      ok: outcome.condition.status === 'True',
+    });
     return { requeueAfterMs: outcome.requeueAfterMs };
   }
 
@@ -132,10 +146,12 @@ export class GitOpsReconciler implements Reconciler {
     const tag = spec.managedTag ?? DEFAULT_MANAGED_TAG;
     const intervalMs =
       this.d.syncIntervalMsOverride ?? (spec.syncIntervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS) * 1000;
-    const prev = cp.status?.declarativeConfig as GitOpsStatus | undefined;
-    const appliedOk = (cp.status?.conditions ?? []).some(
-      (c) => c.type === CONFIGURATION_APPLIED && c.status === 'True',
-    );
+    const mine = this.lastWritten.get(key);
+    const fresh = mine && mine.uid === cp.metadata.uid ? mine : undefined;
+    const prev = fresh ? fresh.status : (cp.status?.declarativeConfig as GitOpsStatus | undefined);
+    const appliedOk = fresh
+      ? fresh.ok
+      : (cp.status?.conditions ?? []).some((c) => c.type === CONFIGURATION_APPLIED && c.status === 'True');
     const invalid = async (message: string): Promise<Outcome> => {
       await this.recordOnce(key, cp, { type: 'Warning', reason: 'InvalidConfiguration', message });
       return { condition: invalidCondition(message), status: prev, requeueAfterMs: intervalMs };
