@@ -181,8 +181,8 @@ describe('operator: a shared-mode HybridCluster', () => {
     );
 
     const table = await kubectl(env, ['get', '-n', ns, 'hybridclusters,controlplanes,dataplanes']);
-    expect(table.stdout).toMatch(/NAME\s+MODE\s+READY\s+DATAPLANES\s+SYNCED\s+AGE/);
-    expect(table.stdout).toMatch(/hybridcluster.hybridgate.dev\/edge\s+shared\s+False\s+0\/2/);
+    expect(table.stdout).toMatch(/NAME\s+MODE\s+VERSION\s+READY\s+DATAPLANES\s+SYNCED\s+AGE/);
+    expect(table.stdout).toMatch(/hybridcluster.hybridgate.dev\/edge\s+shared\s+0.1.0\s+False\s+0\/2/);
     expect(table.stdout).toMatch(/NAME\s+READY\s+DATABASE\s+DATAPLANES\s+AGE/);
     expect(table.stdout).toMatch(/controlplane.hybridgate.dev\/edge\s+False\s+lmdb/);
     expect(table.stdout).toMatch(/NAME\s+READY\s+DESIRED\s+SYNCED\s+VERSION\s+CONFIG HASH\s+AGE/);
