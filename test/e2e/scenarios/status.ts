@@ -61,16 +61,18 @@ export async function waitPrinted(
     `kubectl get dataplanes -n ${sample.namespace} to show every DataPlane ready and synced on the CP's hash`,
     async () => {
       const cpHash = await admin.configHash();
-      const rows = parseTable(await cluster.kubectl(['get', 'dataplanes', '-n', sample.namespace]));
+      const table = await cluster.kubectl(['get', 'dataplanes', '-n', sample.namespace]);
+      const rows = parseTable(table);
       const problems = sample.dataPlanes.flatMap((dp) =>
         printedRowProblems(
           rows.find((r) => r['NAME'] === dp.name),
           { ...dp, version, cpHash },
         ),
       );
-      return problems.length === 0
-        ? { cpHash, rows }
-        : new NotYet(`cp hash ${cpHash}; ${problems.join('; ')}`);
+      if (problems.length > 0) return new NotYet(`cp hash ${cpHash}; ${problems.join('; ')}`);
+      // The CI log shows what a user sees once everything is synced.
+      process.stderr.write(`e2e: kubectl get dataplanes -n ${sample.namespace}\n${table}\n`);
+      return { cpHash, rows };
     },
     { timeoutMs, intervalMs: 500 },
   );
