@@ -10,7 +10,7 @@
 // and prints flooded/quiet ratios. The DP connects from 127.0.0.1, the flood from 127.0.0.2-21.
 //   node bench/cluster-flood.mjs
 //   HG_BENCH_CLI=/other/tree/bin/hybridgate.js HG_BENCH_SECONDS=5 node bench/cluster-flood.mjs
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect as netConnect } from 'node:net';
@@ -18,7 +18,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { http, startNode, stopNode } from './lib/node-processes.mjs';
+import {
+  clusterEnv,
+  controlPlaneEnv,
+  dataPlaneEnv,
+  http,
+  startNode,
+  stopNode,
+} from './lib/node-processes.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = resolve(process.env.HG_BENCH_CLI || join(ROOT, 'bin', 'hybridgate.js'));
@@ -141,22 +148,9 @@ async function main() {
   const nodes = [];
   let flooder = null;
   try {
-    const cert = join(dir, 'cluster.crt');
-    const key = join(dir, 'cluster.key');
-    execFileSync(process.execPath, [CLI, 'hybrid', 'gen_cert', cert, key], { stdio: 'ignore' });
-    const common = {
-      HYBRIDGATE_CLUSTER_CERT: cert,
-      HYBRIDGATE_CLUSTER_CERT_KEY: key,
-      HYBRIDGATE_LOG_LEVEL: 'info',
-    };
-    const cp = startNode(CLI, 'cp', {
-      ...common,
-      HYBRIDGATE_ROLE: 'control_plane',
-      HYBRIDGATE_PREFIX: join(dir, 'cp'),
-      HYBRIDGATE_ADMIN_LISTEN: '127.0.0.1:0',
-      HYBRIDGATE_CLUSTER_LISTEN: '127.0.0.1:0',
-      HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: 'off',
-    });
+    const common = clusterEnv(CLI, dir);
+    const { HYBRIDGATE_CLUSTER_CERT: cert, HYBRIDGATE_CLUSTER_CERT_KEY: key } = common;
+    const cp = startNode(CLI, 'cp', controlPlaneEnv(common, dir));
     nodes.push(cp);
     const started = await cp.waitFor((l) => l.msg === 'node started', 'cp started');
     const admin = started.addresses.admin.port;
@@ -165,14 +159,7 @@ async function main() {
       name: 'bench',
       url: `http://127.0.0.1:${upstream.address().port}`,
     });
-    const dp = startNode(CLI, 'dp', {
-      ...common,
-      HYBRIDGATE_ROLE: 'data_plane',
-      HYBRIDGATE_DATABASE: 'off',
-      HYBRIDGATE_PREFIX: join(dir, 'dp'),
-      HYBRIDGATE_PROXY_LISTEN: '127.0.0.1:0',
-      HYBRIDGATE_CLUSTER_CONTROL_PLANE: `127.0.0.1:${cluster}`,
-    });
+    const dp = startNode(CLI, 'dp', dataPlaneEnv(common, dir, 'dp', cluster));
     nodes.push(dp);
     await dp.waitFor((l) => l.msg === 'configuration applied', 'dp first config');
 

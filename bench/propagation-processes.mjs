@@ -9,125 +9,35 @@
 //   node bench/propagation-processes.mjs                       # N = 1 and 10, 20 changes each
 //   HG_BENCH_N=1,4 HG_BENCH_ROUNDS=10 node bench/propagation-processes.mjs
 //   HG_BENCH_CLI=/other/tree/bin/hybridgate.js node bench/propagation-processes.mjs
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  clusterEnv,
+  controlPlaneEnv,
+  dataPlaneEnv,
+  http,
+  startNode,
+  stopNode,
+} from './lib/node-processes.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = resolve(process.env.HG_BENCH_CLI || join(ROOT, 'bin', 'hybridgate.js'));
 const ROUNDS = Number(process.env.HG_BENCH_ROUNDS ?? 20);
 const NS = (process.env.HG_BENCH_N ?? '1,10').split(',').map(Number);
-const live = new Set();
-
-/** A node process whose stderr lines arrive as parsed JSON, stamped with their arrival time. */
-function startNode(name, env) {
-  const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  const node = { name, child, lines: [], waiters: new Set() };
-  createInterface({ input: child.stderr }).on('line', (raw) => {
-    let line;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      line = { msg: raw };
-    }
-    line.at = performance.now();
-    node.lines.push(line);
-    for (const w of [...node.waiters]) w();
-  });
-  node.waitFor = (pred, what, timeoutMs = 60_000) =>
-    new Promise((ok, fail) => {
-      let i = 0;
-      const check = () => {
-        for (; i < node.lines.length; i++) {
-          if (pred(node.lines[i])) {
-            node.waiters.delete(check);
-            clearTimeout(timer);
-            return ok(node.lines[i]);
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        node.waiters.delete(check);
-        const tail = node.lines
-          .slice(-10)
-          .map((l) => JSON.stringify(l))
-          .join('\n');
-        fail(new Error(`${name}: timed out waiting for ${what}\n${tail}`));
-      }, timeoutMs);
-      node.waiters.add(check);
-      check();
-    });
-  return node;
-}
-
-function http(port, method, path, body) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((ok, fail) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => ok({ status: res.statusCode, body: text }));
-      },
-    );
-    req.on('error', fail);
-    req.end(payload);
-  });
-}
 
 const rssKiB = (pid) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const stop = (node) =>
-  new Promise((done) => {
-    if (node.child.exitCode !== null) return done();
-    const t = setTimeout(() => node.child.kill('SIGKILL'), 5000);
-    node.child.once('exit', () => {
-      clearTimeout(t);
-      done();
-    });
-    node.child.kill('SIGTERM');
-  });
 
 async function measure(n, upstreamUrl) {
   const dir = mkdtempSync(join(tmpdir(), 'hg-bench-prop-'));
   const nodes = [];
   try {
-    const cert = join(dir, 'cluster.crt');
-    const key = join(dir, 'cluster.key');
-    execFileSync(process.execPath, [CLI, 'hybrid', 'gen_cert', cert, key], { stdio: 'ignore' });
-    const common = {
-      HYBRIDGATE_CLUSTER_CERT: cert,
-      HYBRIDGATE_CLUSTER_CERT_KEY: key,
-      HYBRIDGATE_LOG_LEVEL: 'info',
-    };
-    const cp = startNode('cp', {
-      ...common,
-      HYBRIDGATE_ROLE: 'control_plane',
-      HYBRIDGATE_PREFIX: join(dir, 'cp'),
-      HYBRIDGATE_ADMIN_LISTEN: '127.0.0.1:0',
-      HYBRIDGATE_CLUSTER_LISTEN: '127.0.0.1:0',
-      HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: 'off',
-    });
+    const common = clusterEnv(CLI, dir);
+    const cp = startNode(CLI, 'cp', controlPlaneEnv(common, dir));
     nodes.push(cp);
     const started = await cp.waitFor((l) => l.msg === 'node started', 'node started');
     const admin = started.addresses.admin.port;
@@ -141,14 +51,7 @@ async function measure(n, upstreamUrl) {
     for (let i = 0; i < n; i += 4) {
       const batch = [];
       for (let j = i; j < Math.min(n, i + 4); j++) {
-        const dp = startNode(`dp${j}`, {
-          ...common,
-          HYBRIDGATE_ROLE: 'data_plane',
-          HYBRIDGATE_DATABASE: 'off',
-          HYBRIDGATE_PREFIX: join(dir, `dp${j}`),
-          HYBRIDGATE_PROXY_LISTEN: '127.0.0.1:0',
-          HYBRIDGATE_CLUSTER_CONTROL_PLANE: `127.0.0.1:${cluster}`,
-        });
+        const dp = startNode(CLI, `dp${j}`, dataPlaneEnv(common, dir, `dp${j}`, cluster));
         nodes.push(dp);
         batch.push(
           dp
@@ -191,8 +94,8 @@ async function measure(n, upstreamUrl) {
     acks.sort((a, b) => a - b);
     return { n, times, acks, rssPerDp: (rssAfter - rssBefore) / n };
   } finally {
-    await Promise.all(nodes.slice(1).map(stop));
-    if (nodes[0]) await stop(nodes[0]);
+    await Promise.all(nodes.slice(1).map(stopNode));
+    if (nodes[0]) await stopNode(nodes[0]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -215,7 +118,4 @@ async function main() {
   }
 }
 
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 await main();

@@ -1,8 +1,16 @@
 // Helpers for benchmarks that run `hybridgate start` processes: a node whose JSON log lines can be
-// awaited (stamped with their arrival time), a plain HTTP call, and a graceful stop.
-import { spawn } from 'node:child_process';
+// awaited (stamped with their arrival time), the environments of a CP and a DP sharing one cluster
+// certificate, a plain HTTP call, and a graceful stop.
+import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
+// Every node still running; killed when the benchmark exits, even on a crash between start and stop.
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 /** Starts `cli start` with `env`; returns { name, child, lines, waitFor(pred, what, timeoutMs) }. */
 export function startNode(cli, name, env) {
@@ -10,6 +18,8 @@ export function startNode(cli, name, env) {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const node = { name, child, lines: [], waiters: new Set() };
   createInterface({ input: child.stderr }).on('line', (raw) => {
     let line;
@@ -36,12 +46,52 @@ export function startNode(cli, name, env) {
       };
       const timer = setTimeout(() => {
         node.waiters.delete(check);
-        fail(new Error(`${name}: timed out waiting for ${what}`));
+        // The last lines usually say why (a refused connection, a config error).
+        const tail = node.lines
+          .slice(-10)
+          .map((l) => JSON.stringify(l))
+          .join('\n');
+        fail(new Error(`${name}: timed out waiting for ${what}\n${tail}`));
       }, timeoutMs);
       node.waiters.add(check);
       check();
     });
   return node;
+}
+
+/**
+ * Makes the shared cluster certificate in `dir` with `cli hybrid gen_cert`; returns the env every node
+ * of the cluster needs (certificate, key, info logs so the awaited lines are written).
+ */
+export function clusterEnv(cli, dir) {
+  const cert = join(dir, 'cluster.crt');
+  const key = join(dir, 'cluster.key');
+  execFileSync(process.execPath, [cli, 'hybrid', 'gen_cert', cert, key], { stdio: 'ignore' });
+  return { HYBRIDGATE_CLUSTER_CERT: cert, HYBRIDGATE_CLUSTER_CERT_KEY: key, HYBRIDGATE_LOG_LEVEL: 'info' };
+}
+
+/** The env of a CP with its prefix in `dir`/cp and the Admin API and cluster listeners on loopback port 0. */
+export function controlPlaneEnv(common, dir) {
+  return {
+    ...common,
+    HYBRIDGATE_ROLE: 'control_plane',
+    HYBRIDGATE_PREFIX: join(dir, 'cp'),
+    HYBRIDGATE_ADMIN_LISTEN: '127.0.0.1:0',
+    HYBRIDGATE_CLUSTER_LISTEN: '127.0.0.1:0',
+    HYBRIDGATE_CLUSTER_TELEMETRY_LISTEN: 'off',
+  };
+}
+
+/** The env of DP `name` (prefix `dir`/`name`, proxy on loopback port 0) connecting to the CP's cluster port. */
+export function dataPlaneEnv(common, dir, name, clusterPort) {
+  return {
+    ...common,
+    HYBRIDGATE_ROLE: 'data_plane',
+    HYBRIDGATE_DATABASE: 'off',
+    HYBRIDGATE_PREFIX: join(dir, name),
+    HYBRIDGATE_PROXY_LISTEN: '127.0.0.1:0',
+    HYBRIDGATE_CLUSTER_CONTROL_PLANE: `127.0.0.1:${clusterPort}`,
+  };
 }
 
 /** One HTTP request on a fresh connection; resolves { status, body }. */
