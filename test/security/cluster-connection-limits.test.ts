@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { STALE_HANDSHAKE_MS } from '../../src/runtime/control-plane/sync/connection-guard.js';
-import { generateSharedClusterCertificate } from '../../src/runtime/pki/shared-cluster-cert.js';
-import { createSharedTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
 import { waitFor } from '../cluster/helpers.js';
-import {
-  closeOf,
-  configOf,
-  idleSocket,
-  legitDataPlane,
-  startTestClusterCp,
-  type TestClusterCp,
-} from './cluster-harness.js';
+import { clusterFixture } from './cluster-fixture.js';
+import { closeOf, configOf, idleSocket, legitDataPlane } from './cluster-harness.js';
 
 /**
  * The cluster port's limits before TLS (connection-guard.ts): connections per source address,
@@ -20,30 +12,14 @@ import {
  * legitimate DP from 127.0.0.2 (another source address on Linux loopback).
  */
 
-const pair = generateSharedClusterCertificate({ days: 2 });
-const tls = createSharedTlsPolicy(pair.certPem, pair.keyPem);
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function cp(limits: Parameters<typeof startTestClusterCp>[1]): Promise<TestClusterCp> {
-  const c = await startTestClusterCp(tls, limits);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { creds, cleanup, startCp: cp, servedDp: served } = clusterFixture();
 
 /** A DP from `localAddress` that got its first config; terminated after the test. */
-async function servedDp(port: number, localAddress: string, what: string) {
-  const dp = await legitDataPlane(port, { cert: pair.certPem, key: pair.keyPem, localAddress });
-  cleanups.push(() => dp.ws.terminate());
-  await waitFor(() => dp.hashes.length === 1, what);
-  return dp;
-}
+const servedDp = (port: number, localAddress: string, what: string) => served(port, what, localAddress);
 
 async function floodSockets(port: number, n: number, from = '127.0.0.1') {
   const socks = await Promise.all(Array.from({ length: n }, () => idleSocket(port, from)));
-  cleanups.push(() => socks.forEach((s) => s.sock.destroy()));
+  cleanup(() => socks.forEach((s) => s.sock.destroy()));
   return socks;
 }
 
@@ -67,13 +43,10 @@ describe('cluster port connection limits', () => {
     held[0]!.sock.destroy();
     await held[0]!.closed;
     const local = (await waitFor(
-      () =>
-        legitDataPlane(c.port, { cert: pair.certPem, key: pair.keyPem, localAddress: '127.0.0.1' }).catch(
-          () => null,
-        ),
+      () => legitDataPlane(c.port, { ...creds, localAddress: '127.0.0.1' }).catch(() => null),
       'a DP from 127.0.0.1 once a slot is free',
     ))!;
-    cleanups.push(() => local.ws.terminate());
+    cleanup(() => local.ws.terminate());
     await waitFor(() => local.hashes.length === 1, 'the DP from 127.0.0.1 gets its config');
   });
 
@@ -114,7 +87,7 @@ describe('cluster port connection limits', () => {
     // A partial TLS record header, then one byte every 100 ms: never idle, never complete.
     drip!.sock.write(Buffer.from([0x16, 0x03, 0x01]));
     const timer = setInterval(() => drip!.sock.writable && drip!.sock.write(Buffer.from([0x00])), 100);
-    cleanups.push(() => clearInterval(timer));
+    cleanup(() => clearInterval(timer));
     const started = Date.now();
     await drip!.closed;
     expect(Date.now() - started).toBeLessThan(3000);

@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../src/runtime/protocol/clock.js';
-import { generateSharedClusterCertificate } from '../../src/runtime/pki/shared-cluster-cert.js';
 import { encodeJsonFrame } from '../../src/runtime/protocol/messages.js';
-import { createSharedTlsPolicy } from '../../src/runtime/protocol/tls-policy.js';
 import { waitFor } from '../cluster/helpers.js';
-import {
-  closeOf,
-  configOf,
-  legitDataPlane,
-  startTestClusterCp,
-  type TestClusterCp,
-} from './cluster-harness.js';
+import { clusterFixture } from './cluster-fixture.js';
+import { closeOf, configOf, legitDataPlane, type TestClusterCp } from './cluster-harness.js';
 
 /**
  * Per-connection rate limits on the frames a DP may send (frame-rate-limit.ts): over the limit the
@@ -18,9 +11,7 @@ import {
  * changes the configuration or another DP's row.
  */
 
-const pair = generateSharedClusterCertificate({ days: 2 });
-const tls = createSharedTlsPolicy(pair.certPem, pair.keyPem);
-const creds = { cert: pair.certPem, key: pair.keyPem };
+const { creds, cleanup, startCp, servedDp } = clusterFixture();
 const HASH = 'b'.repeat(32);
 const report = encodeJsonFrame({
   type: 'error',
@@ -28,21 +19,14 @@ const report = encodeJsonFrame({
 });
 
 let c: TestClusterCp;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  for (const f of cleanups.splice(0)) f();
-  await c.close();
-});
 
 const refusedLines = (id: string) =>
   c.lines.filter((l) => l.node_id === id && l.msg === 'closing data plane connection: protocol error');
 
 describe('cluster frame rate limits', () => {
   it('closes a DP flooding heartbeats with 4007 and logs one line with the count', async () => {
-    c = await startTestClusterCp(tls, { frameLimits: { heartbeat: { burst: 5, perSecond: 0.5 } } });
-    const dp = await legitDataPlane(c.port, creds);
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    c = await startCp({ frameLimits: { heartbeat: { burst: 5, perSecond: 0.5 } } });
+    const dp = await servedDp(c.port, 'the DP gets its config');
     const end = closeOf(dp.ws);
     for (let i = 0; i < 200; i++) dp.ws.ping(Buffer.from(HASH));
     const result = await end;
@@ -58,9 +42,9 @@ describe('cluster frame rate limits', () => {
   });
 
   it('closes a DP flooding error reports after its allowance; only that much is logged and recorded', async () => {
-    c = await startTestClusterCp(tls, { frameLimits: { report: { burst: 3, perSecond: 0.5 } } });
+    c = await startCp({ frameLimits: { report: { burst: 3, perSecond: 0.5 } } });
     const victim = await legitDataPlane(c.port, { ...creds, localAddress: '127.0.0.2' });
-    cleanups.push(() => victim.ws.terminate());
+    cleanup(() => victim.ws.terminate());
     await waitFor(
       () => victim.hashes.length === 1 && c.registry.get(victim.id)?.config_hash === victim.hashes[0],
       'the victim reports its hash',
@@ -68,9 +52,7 @@ describe('cluster frame rate limits', () => {
     const victimRow = structuredClone(c.registry.get(victim.id)!);
     const configBefore = structuredClone(c.source.config);
 
-    const dp = await legitDataPlane(c.port, creds);
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the DP gets its config');
+    const dp = await servedDp(c.port, 'the DP gets its config');
     const end = closeOf(dp.ws);
     for (let i = 0; i < 100; i++) dp.ws.send(report, { binary: true });
     expect((await end)?.code).toBe(4007);
@@ -95,10 +77,8 @@ describe('cluster frame rate limits', () => {
   });
 
   it('lets a DP answer every configuration it is sent with a heartbeat, beyond the burst', async () => {
-    c = await startTestClusterCp(tls, { frameLimits: { heartbeat: { burst: 2, perSecond: 0.01 } } });
-    const dp = await legitDataPlane(c.port, creds);
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the config');
+    c = await startCp({ frameLimits: { heartbeat: { burst: 2, perSecond: 0.01 } } });
+    const dp = await servedDp(c.port, 'the config');
     // legitDataPlane pings right after every config it gets, as a real DP does after applying.
     for (let n = 2; n <= 12; n++) {
       c.source.set(configOf(n));
@@ -113,10 +93,8 @@ describe('cluster frame rate limits', () => {
     // The real clock, shifted by hand: each heartbeat comes a (virtual) second after the previous one.
     let skew = 0;
     const clock = { ...systemClock, now: () => Date.now() + skew };
-    c = await startTestClusterCp(tls, { clock, frameLimits: { heartbeat: { burst: 3, perSecond: 1 } } });
-    const dp = await legitDataPlane(c.port, creds);
-    cleanups.push(() => dp.ws.terminate());
-    await waitFor(() => dp.hashes.length === 1, 'the config');
+    c = await startCp({ clock, frameLimits: { heartbeat: { burst: 3, perSecond: 1 } } });
+    const dp = await servedDp(c.port, 'the config');
     for (let i = 0; i < 30; i++) {
       skew += 1000;
       const pong = new Promise((r) => dp.ws.once('pong', r));
