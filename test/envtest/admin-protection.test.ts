@@ -4,21 +4,22 @@ import { Writable } from 'node:stream';
 import type { KubeObject } from '../../src/api/meta.js';
 import type { ControlPlane } from '../../src/api/v1alpha1/index.js';
 import { renderControlPlane } from '../../src/operator/controllers/controlplane/render.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { removeWorkspaces, Workspace } from '../cluster/helpers/hybrid-cluster.js';
-import { stopAllNodes } from '../cluster/helpers/node-process.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import { Workspace } from '../cluster/helpers/hybrid-cluster.js';
+import type { TestEnvironment } from './environment.js';
 import {
   createNamespace,
-  grantOperatorRbac,
   reconcileCount,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
+import { createObjects, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
 
 // The operator (config/rbac identity) protects a ControlPlane's Admin API: a token Secret made once,
 // a TLS certificate from a per-CP admin CA, a workload configured for both, and a NetworkPolicy. A real
@@ -56,31 +57,17 @@ async function runOperator(): Promise<RunningOperator> {
 }
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   ws = new Workspace();
   ns = await createNamespace(admin, 'adm');
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
-    body: {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'ControlPlane',
-      metadata: { name: 'cp' },
-      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
-    },
-  });
+  await createObjects(admin, ns, [sharedControlPlane()]);
   await runOperator();
   cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
 }, 120_000);
 
 afterAll(async () => {
-  await operator?.stop();
-  await stopAllNodes();
-  removeWorkspaces();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorAndNodes(operator);
+  await stopOperatorSuite(env, admin);
 }, 60_000);
 
 describe('the operator protects the Admin API of each ControlPlane', () => {
@@ -162,9 +149,7 @@ describe('the operator protects the Admin API of each ControlPlane', () => {
     await operator!.stop();
     operator = undefined;
     const op = await runOperator();
-    await pollUntil('a reconcile by the new operator', async () =>
-      (await reconcileCount(op.manager, 'controlplane')) >= 1 ? true : undefined,
-    );
+    await waitForReconciles(op.manager, 'controlplane', 1, 0);
     // And one more after a spec change (the ControlPlane reconciled again, Secrets re-planned).
     const count = await reconcileCount(op.manager, 'controlplane');
     await admin.request({
@@ -173,9 +158,7 @@ describe('the operator protects the Admin API of each ControlPlane', () => {
       contentType: 'application/merge-patch+json',
       body: { metadata: { labels: { touched: 'yes' } } },
     });
-    await pollUntil('another reconcile', async () =>
-      (await reconcileCount(op.manager, 'controlplane')) > count ? true : undefined,
-    );
+    await waitForReconciles(op.manager, 'controlplane', 1, count);
     const after = await secret('cp-admin-token');
     expect(after.data).toEqual(before.data);
     expect(after.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);

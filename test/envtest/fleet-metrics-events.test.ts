@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { KubeObject } from '../../src/api/meta.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
 import { httpRequest } from '../cluster/helpers/http.js';
-import { removeWorkspaces, Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
-import { stopAllNodes } from '../cluster/helpers/node-process.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import { Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
+import type { TestEnvironment } from './environment.js';
 import {
   createNamespace,
-  grantOperatorRbac,
-  reconcileCount,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
@@ -20,6 +17,9 @@ import {
   startProtectedControlPlane,
   type ProtectedControlPlane,
 } from './protected-control-plane.js';
+import { listEvents, waitForEvents } from './support/events.js';
+import { createObjects, dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
 
 // Fleet gauges on the operator's /metrics and Events on the DataPlane, with a real CP (operator-made
 // Secrets, token + TLS) and DPs as local processes. The operator's clock is injected (Date.now() plus
@@ -35,13 +35,6 @@ let operator: RunningOperator | undefined;
 let offset = 0;
 const dps = new Map<string, StartedNode>();
 
-type Event = KubeObject & {
-  reason: string;
-  type: string;
-  message: string;
-  involvedObject: { kind: string; name: string };
-};
-
 const metricsText = async () => (await httpRequest(operator!.manager.healthPort!, 'GET', '/metrics')).body;
 // The value of one series, or undefined when it is not exported.
 async function metric(name: string, labels: Record<string, string>): Promise<number | undefined> {
@@ -56,50 +49,22 @@ const nodes = (state: string) =>
 const expirySeconds = (node: string) =>
   metric('hybridgate_dataplane_certificate_expiry_seconds', { namespace: ns, dataplane: 'edge', node });
 
-const events = async (reason: string) =>
-  (
-    await admin.request<{ items: Event[] }>({
-      method: 'GET',
-      path: resourcePath(RESOURCES.Event, { namespace: ns }),
-    })
-  ).items.filter(
-    (e) => e.involvedObject.kind === 'DataPlane' && e.involvedObject.name === 'edge' && e.reason === reason,
-  );
+// The Events of DataPlane edge with `reason`, now or once at least `atLeast` are there.
+const ofEdge = (reason: string) => ({ reason, kind: 'DataPlane', name: 'edge' });
+const events = (reason: string) => listEvents(admin, ns, ofEdge(reason));
+const eventsAtLeast = (reason: string, atLeast = 1) => waitForEvents(admin, ns, ofEdge(reason), atLeast);
 
-async function nextPolls(n: number): Promise<void> {
-  const target = (await reconcileCount(operator!.manager, 'fleet-status')) + n;
-  await pollUntil(`${n} more polls`, async () =>
-    (await reconcileCount(operator!.manager, 'fleet-status')) >= target ? true : undefined,
-  );
-}
+const nextPolls = (n: number) => waitForReconciles(operator!.manager, 'fleet-status', n);
 
 const startDp = async (pod: string, extra: Record<string, string> = {}) => {
   dps.set(pod, await startDataPlaneNode(admin, ws, cp, { namespace: ns, dataPlane: 'edge', pod }, extra));
 };
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   ws = new Workspace();
   ns = await createNamespace(admin, 'fme');
-  for (const body of [
-    {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'ControlPlane',
-      metadata: { name: 'cp' },
-      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
-    },
-    {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'DataPlane',
-      metadata: { name: 'edge' },
-      spec: { version: '0.1.0', replicas: 3, controlPlaneRef: { name: 'cp' } },
-    },
-  ]) {
-    const type = body.kind === 'ControlPlane' ? RESOURCES.ControlPlane : RESOURCES.DataPlane;
-    await admin.request({ method: 'POST', path: resourcePath(type, { namespace: ns }), body });
-  }
+  await createObjects(admin, ns, [sharedControlPlane(), dataPlaneOf('edge', 3)]);
   operator = await startOperator(env, ns, {
     health: { host: '127.0.0.1', port: 0 },
     now: () => Date.now() + offset,
@@ -116,11 +81,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await operator?.stop();
-  await stopAllNodes();
-  removeWorkspaces();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorAndNodes(operator);
+  await stopOperatorSuite(env, admin);
 }, 60_000);
 
 describe('fleet gauges and events', () => {
@@ -143,16 +105,10 @@ describe('fleet gauges and events', () => {
       name: 'rate-limiting',
       config: { minute: 1000, policy: 'local' },
     });
-    const [incompatible] = await pollUntil('DataPlaneIncompatible', async () => {
-      const e = await events('DataPlaneIncompatible');
-      return e.length ? e : undefined;
-    });
+    const [incompatible] = await eventsAtLeast('DataPlaneIncompatible');
     expect(incompatible!.type).toBe('Warning');
     expect(incompatible!.message).toMatch(/node edge-c is incompatible .*plugin_set_incompatible/);
-    const [outOfSync] = await pollUntil('DataPlaneOutOfSync', async () => {
-      const e = await events('DataPlaneOutOfSync');
-      return e.length ? e : undefined;
-    });
+    const [outOfSync] = await eventsAtLeast('DataPlaneOutOfSync');
     expect(outOfSync!.type).toBe('Warning');
     expect(outOfSync!.message).toMatch(/node edge-c has not run the control plane's config hash/);
     expect(await nodes('incompatible')).toBe(1);
@@ -162,10 +118,7 @@ describe('fleet gauges and events', () => {
     expect(await events('DataPlaneOutOfSync')).toHaveLength(1);
 
     await cp.json('DELETE', `/plugins/${plugin.id}`);
-    const [synced] = await pollUntil('DataPlaneSynced', async () => {
-      const e = await events('DataPlaneSynced');
-      return e.length ? e : undefined;
-    });
+    const [synced] = await eventsAtLeast('DataPlaneSynced');
     expect(synced).toMatchObject({ type: 'Normal' });
     expect(synced!.message).toContain('node edge-c runs');
     await nextPolls(5);
@@ -184,10 +137,7 @@ describe('fleet gauges and events', () => {
     const expiry = Date.parse(dp.status!.nodes!.find((n) => n.podName === 'edge-a')!.certificateExpiry!);
     expect(await events('CertificateExpiringSoon')).toHaveLength(0);
     offset = expiry - 7 * DAY - Date.now();
-    const warned = await pollUntil('three CertificateExpiringSoon events', async () => {
-      const e = await events('CertificateExpiringSoon');
-      return e.length >= 3 ? e : undefined;
-    });
+    const warned = await eventsAtLeast('CertificateExpiringSoon', 3);
     expect(warned.map((e) => e.message.split("'")[0]).sort()).toEqual([
       'node edge-a',
       'node edge-b',

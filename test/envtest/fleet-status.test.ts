@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kube, KubeObject } from '../../src/api/meta.js';
 import type { DataPlane } from '../../src/api/v1alpha1/index.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import type { Manager } from '../../src/operator/manager/manager.js';
 import { POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
-import { removeWorkspaces, Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
-import { stopAllNodes } from '../cluster/helpers/node-process.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import { Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
+import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import {
   createNamespace,
-  grantOperatorRbac,
-  reconcileCount,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
@@ -23,6 +21,9 @@ import {
   startProtectedControlPlane,
   type ProtectedControlPlane,
 } from './protected-control-plane.js';
+import { findCondition as cond, type Condition } from './support/conditions.js';
+import { createObjects, dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
 
 // The operator (config/rbac identity, fleet status on short intervals) makes the ControlPlane's
 // Secrets; a real CP process runs with them as the rendered pod would (admin_auth = token, the Admin
@@ -39,21 +40,19 @@ let operator: RunningOperator | undefined;
 let manager: Manager | undefined;
 
 type Row = { id: string; labels: Record<string, string> };
-type Cond = { type: string; status: string; reason: string; message: string };
 type DpStatus = {
   nodes?: { podName?: string; nodeId: string; syncStatus: string }[];
   syncedSummary?: string;
   configHash?: string;
   configHashShort?: string;
   counts?: Record<string, number>;
-  conditions?: Cond[];
+  conditions?: Condition[];
 };
 
 const dpPath = () => resourcePath(RESOURCES.DataPlane, { namespace: ns, name: 'edge' });
 const cpPath = () => resourcePath(RESOURCES.ControlPlane, { namespace: ns, name: 'cp' });
 const dataPlane = () =>
   admin.request<Kube<DataPlane> & { status?: DpStatus }>({ method: 'GET', path: dpPath() });
-const cond = (s: DpStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 const cpHash = async () =>
   (await cp.json<{ config_hash: string }>('GET', '/clustering/config-hash')).config_hash;
 const cpRows = async () => (await cp.json<{ data: Row[] }>('GET', '/clustering/data-planes?size=1000')).data;
@@ -65,39 +64,13 @@ async function startDp(pod: string, extra: Record<string, string> = {}): Promise
 }
 
 // Resolves once the fleet-status controller has polled `n` more times.
-async function nextPolls(n: number): Promise<void> {
-  const target = (await reconcileCount(manager!, 'fleet-status')) + n;
-  await pollUntil(`${n} more polls`, async () =>
-    (await reconcileCount(manager!, 'fleet-status')) >= target ? true : undefined,
-  );
-}
+const nextPolls = (n: number) => waitForReconciles(manager!, 'fleet-status', n);
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   ws = new Workspace();
   ns = await createNamespace(admin, 'fleet');
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
-    body: {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'ControlPlane',
-      metadata: { name: 'cp' },
-      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
-    },
-  });
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.DataPlane, { namespace: ns }),
-    body: {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'DataPlane',
-      metadata: { name: 'edge' },
-      spec: { version: '0.1.0', replicas: 2, controlPlaneRef: { name: 'cp' } },
-    },
-  });
+  await createObjects(admin, ns, [sharedControlPlane(), dataPlaneOf('edge', 2)]);
   operator = await startOperator(env, ns, {
     fleetStatus: { intervals: { fastMs: 100, slowMs: 250 }, allowAdminUrlOverride: true },
     operatorPeer: null,
@@ -107,11 +80,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await operator?.stop();
-  await stopAllNodes();
-  removeWorkspaces();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorAndNodes(operator);
+  await stopOperatorSuite(env, admin);
 }, 60_000);
 
 describe('fleet status from the control plane', () => {

@@ -3,27 +3,28 @@ import { stringify } from 'yaml';
 import type { Kube, KubeObject } from '../../src/api/meta.js';
 import type { ControlPlane } from '../../src/api/v1alpha1/index.js';
 import { managedHash } from '../../src/operator/gitops/managed-hash.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import { httpRequest, startUpstream, type Upstream } from '../cluster/helpers/http.js';
 import {
   dataPlaneEnv,
-  removeWorkspaces,
   startHybridgate,
   Workspace,
   type StartedNode,
 } from '../cluster/helpers/hybrid-cluster.js';
-import { stopAllNodes } from '../cluster/helpers/node-process.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import type { TestEnvironment } from './environment.js';
 import {
   createNamespace,
-  grantOperatorRbac,
-  reconcileCount,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
+import { findCondition, type Condition } from './support/conditions.js';
+import { listEvents } from './support/events.js';
+import { createObjects, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
 
 // GitOps end to end: the operator runs as the config/rbac identity (so the configmaps rule is under
 // test) and makes the ControlPlane's Secrets; a real CP process runs with them as the rendered pod
@@ -39,14 +40,13 @@ let upstream: Upstream;
 let ns: string;
 let operator: RunningOperator | undefined;
 
-type Cond = { type: string; status: string; reason: string; message: string };
-type CpObject = Kube<ControlPlane> & { status?: { conditions?: Cond[] } };
+type CpObject = Kube<ControlPlane> & { status?: { conditions?: Condition[] } };
 
 const cpPath = () => resourcePath(RESOURCES.ControlPlane, { namespace: ns, name: 'cp' });
 const cmPath = (name?: string) =>
   resourcePath(RESOURCES.ConfigMap, { namespace: ns, ...(name ? { name } : {}) });
 const controlPlane = () => admin.request<CpObject>({ method: 'GET', path: cpPath() });
-const applied = (o: CpObject) => o.status?.conditions?.find((c) => c.type === 'ConfigurationApplied');
+const applied = (o: CpObject) => findCondition(o.status, 'ConfigurationApplied');
 const cpAdmin = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
   cp.json<T>(method, path, body);
 
@@ -80,13 +80,7 @@ async function proxiedEverywhere(path: string): Promise<void> {
   }
 }
 
-async function eventsWithReason(reason: string): Promise<{ message: string }[]> {
-  const list = await admin.request<{ items: { reason: string; message: string }[] }>({
-    method: 'GET',
-    path: resourcePath(RESOURCES.Event, { namespace: ns }),
-  });
-  return list.items.filter((e) => e.reason === reason);
-}
+const eventsWithReason = (reason: string) => listEvents(admin, ns, { reason });
 
 async function appliedWith(predicate: (o: CpObject) => boolean, what: string): Promise<CpObject> {
   return pollUntil(what, async () => {
@@ -96,9 +90,7 @@ async function appliedWith(predicate: (o: CpObject) => boolean, what: string): P
 }
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   ws = new Workspace();
   upstream = await startUpstream('echo');
   ns = await createNamespace(admin, 'gitops');
@@ -112,16 +104,7 @@ beforeAll(async () => {
       data: { 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo'] }]) },
     },
   });
-  await admin.request({
-    method: 'POST',
-    path: resourcePath(RESOURCES.ControlPlane, { namespace: ns }),
-    body: {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'ControlPlane',
-      metadata: { name: 'cp' },
-      spec: { version: '0.1.0', certificates: { mode: 'shared' } },
-    },
-  });
+  await createObjects(admin, ns, [sharedControlPlane()]);
   operator = await startOperator(env, ns, {
     gitOps: { allowAdminUrlOverride: true, syncIntervalMsOverride: 300 },
     operatorPeer: null,
@@ -143,12 +126,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await operator?.stop();
-  await stopAllNodes();
+  await stopOperatorAndNodes(operator);
   await upstream?.close();
-  removeWorkspaces();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorSuite(env, admin);
 }, 60_000);
 
 describe('gateway configuration from ConfigMaps', () => {
@@ -241,16 +221,10 @@ describe('gateway configuration from ConfigMaps', () => {
       (await admin.request<KubeObject>({ method: 'GET', path: cpPath() })).metadata!.resourceVersion;
     const steady = await pollUntil('a steady ControlPlane', async () => {
       const before = await rv();
-      const target = (await reconcileCount(operator!.manager, 'gitops')) + 3;
-      await pollUntil('3 more checks', async () =>
-        (await reconcileCount(operator!.manager, 'gitops')) >= target ? true : undefined,
-      );
+      await waitForReconciles(operator!.manager, 'gitops', 3);
       return (await rv()) === before ? before : undefined;
     });
-    const target = (await reconcileCount(operator!.manager, 'gitops')) + 6;
-    await pollUntil('6 more checks', async () =>
-      (await reconcileCount(operator!.manager, 'gitops')) >= target ? true : undefined,
-    );
+    await waitForReconciles(operator!.manager, 'gitops', 6);
     expect(await rv()).toBe(steady);
   }, 60_000);
 

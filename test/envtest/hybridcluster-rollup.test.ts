@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../src/api/meta.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
-import {
-  createNamespace,
-  grantOperatorRbac,
-  startOperator,
-  type RunningOperator,
-} from './operator-harness.js';
+import { createNamespace, startOperator, type RunningOperator } from './operator-harness.js';
 import { pollUntil } from './poll.js';
+import { findCondition, type Condition } from './support/conditions.js';
+import { writeFleetStatus } from './support/fleet-status-writer.js';
+import { startOperatorSuite, stopOperatorSuite } from './support/operator-suite.js';
 
 // The HybridCluster CRD's version and label rules against the real kube-apiserver (CEL with the semver
 // library), and the status roll-up with the operator running: the test plays the workload controllers
@@ -20,18 +18,14 @@ let admin: KubeClient;
 let op: RunningOperator | undefined;
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
 }, 180_000);
 
 afterAll(async () => {
   await op?.stop();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorSuite(env, admin);
 });
 
-type Cond = { type: string; status: string; reason: string; message: string };
 const apply = (ns: string, obj: object, dryRun = false) =>
   kubectl(env, ['apply', '-n', ns, ...(dryRun ? ['--dry-run=server'] : []), '-f', '-'], {
     stdin: stringify(obj),
@@ -131,15 +125,15 @@ describe('HybridCluster status roll-up', () => {
     `/apis/hybridgate.dev/v1alpha1/namespaces/${ns}/${plural}/${name}`;
   const get = <T>(path: string) => admin.request<T>({ method: 'GET', path });
   type HcStatus = {
-    conditions?: Cond[];
+    conditions?: Condition[];
     dataPlanes?: Record<string, unknown>[];
     controlPlane?: Record<string, unknown>;
     syncedSummary?: string;
   };
   const hcStatus = async () => (await get<{ status?: HcStatus }>(hg('hybridclusters', 'edge'))).status;
-  const hcCond = (type: string, want: (c: Cond) => boolean) =>
+  const hcCond = (type: string, want: (c: Condition) => boolean) =>
     pollUntil(`HybridCluster ${type}`, async () => {
-      const c = (await hcStatus())?.conditions?.find((x) => x.type === type);
+      const c = findCondition(await hcStatus(), type);
       return c && want(c) ? c : undefined;
     });
 
@@ -165,40 +159,9 @@ describe('HybridCluster status roll-up', () => {
     });
   }
 
-  // What the fleet-status controller writes on a DataPlane, under its own field manager.
-  async function fleet(dp: string, synced: number, total: number, compatible = true): Promise<void> {
-    const at = '2026-01-01T00:00:00Z';
-    await admin.request({
-      method: 'PATCH',
-      path: `${hg('dataplanes', dp)}/status`,
-      query: { fieldManager: 'test-fleet-status', force: true },
-      contentType: 'application/apply-patch+yaml',
-      body: {
-        apiVersion: 'hybridgate.dev/v1alpha1',
-        kind: 'DataPlane',
-        metadata: { name: dp, namespace: ns },
-        status: {
-          counts: { total, connected: total, synced, incompatible: compatible ? 0 : 1 },
-          conditions: [
-            {
-              type: 'Synced',
-              status: synced === total ? 'True' : 'False',
-              reason: synced === total ? 'AllSynced' : 'OutOfSync',
-              message: `${synced}/${total} data planes run the control plane's current configuration`,
-              lastTransitionTime: at,
-            },
-            {
-              type: 'Compatible',
-              status: compatible ? 'True' : 'False',
-              reason: compatible ? 'AllCompatible' : 'KongVersionIncompatible',
-              message: compatible ? 'no incompatible node' : 'node n1: kong_version_incompatible',
-              lastTransitionTime: at,
-            },
-          ],
-        },
-      },
-    });
-  }
+  // What the fleet-status controller writes on a DataPlane (the test plays it).
+  const fleet = (dp: string, synced: number, total: number, compatible = true) =>
+    writeFleetStatus(admin, ns, dp, { synced, total, compatible });
 
   it('rolls up Ready, Synced, Compatible and the per-group rows; kubectl wait and columns work', async () => {
     ns = await createNamespace(admin, 'rollup');

@@ -2,22 +2,24 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/glob
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import type { KubeObject } from '../../src/api/meta.js';
 import { issueCa, issueLeaf } from '../../src/operator/certificates/issue.js';
 import { opensslVerify } from '../../src/operator/certificates/test-world.js';
 import { REPO_ROOT } from './binaries.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import { pollUntil } from './poll.js';
 import {
   createNamespace,
   grantLeaseRbac,
-  grantOperatorRbac,
   reconcileCount,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
+import { listEvents } from './support/events.js';
+import { startOperatorSuite, stopOperatorSuite } from './support/operator-suite.js';
 
 // Certificates, leader election and RBAC; no kube-controller-manager needed (nothing here relies on
 // ReplicaSets or garbage collection), which keeps the file fast.
@@ -26,9 +28,7 @@ let admin: KubeClient;
 const operators: RunningOperator[] = [];
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   const crds = await kubectl(env, ['apply', '-f', join(REPO_ROOT, 'test/envtest/cert-manager-crds.yaml')]);
   expect(crds.code).toBe(0);
   await kubectl(env, ['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io']);
@@ -38,10 +38,7 @@ afterEach(async () => {
   await Promise.all(operators.splice(0).map((o) => o.stop()));
 });
 
-afterAll(async () => {
-  await admin?.close();
-  await env?.stop();
-});
+afterAll(() => stopOperatorSuite(env, admin));
 
 const namespace = () => createNamespace(admin, 'cert');
 
@@ -132,11 +129,8 @@ describe('pki certificates issued by the operator', () => {
     await expectChainsValid(ns);
     expect(() => opensslVerify(oldCa!, dp.text['tls.crt']!, 'sslclient')).not.toThrow(); // the old leaf was from the old CA
     expect(() => opensslVerify(ca.text['tls.crt']!, dp.text['tls.crt']!, 'sslclient')).toThrow();
-    const events = await admin.request<{ items: { reason: string }[] }>({
-      method: 'GET',
-      path: `/api/v1/namespaces/${ns}/events`,
-    });
-    expect(events.items.map((e) => e.reason)).toEqual(
+    const events = await listEvents(admin, ns);
+    expect(events.map((e) => e.reason)).toEqual(
       expect.arrayContaining([
         'CARotationStarted',
         'CARotationReissuing',
@@ -161,9 +155,7 @@ describe('pki certificates issued by the operator', () => {
     offset = 3_600_000 + 60_000;
     const n = await reconcileCount(op.manager, 'controlplane');
     await kubectl(env, ['annotate', '-n', ns, 'controlplane/edge', 'test/poke=1']);
-    await until('reconciled', async () =>
-      (await reconcileCount(op.manager, 'controlplane')) > n ? true : undefined,
-    );
+    await waitForReconciles(op.manager, 'controlplane', 1, n);
     await until('CP certificate renewed', async () => {
       const c = new X509Certificate((await secret(ns, 'edge-cp-cert')).text['tls.crt']!);
       return c.serialNumber !== first.serialNumber ? c : undefined;

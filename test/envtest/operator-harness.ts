@@ -8,6 +8,7 @@ import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import type { KubeObject } from '../../src/api/meta.js';
 import { REPO_ROOT } from './binaries.js';
 import type { TestEnvironment } from './environment.js';
+import { pollUntil } from './poll.js';
 
 /** A running operator under test and how to stop it. */
 export interface RunningOperator {
@@ -119,6 +120,22 @@ export async function resourceVersions(client: KubeClient, paths: string[]): Pro
       out[`${path.split('/').pop()}/${o.metadata!.name}`] = o.metadata!.resourceVersion!;
   }
   return out;
+}
+
+/**
+ * Resolves once `controller` has reconciled successfully `n` more times than `from` (by default the
+ * count now; pass the count read before a change to wait for the reconciles that change caused).
+ */
+export async function waitForReconciles(
+  m: Manager,
+  controller: string,
+  n: number,
+  from?: number,
+): Promise<void> {
+  const target = (from ?? (await reconcileCount(m, controller))) + n;
+  await pollUntil(`${n} more ${controller} reconciles`, async () =>
+    (await reconcileCount(m, controller)) >= target ? true : undefined,
+  );
 }
 
 let namespaceCounter = 0;

@@ -1,18 +1,20 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { stringify } from 'yaml';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import type { KubeObject } from '../../src/api/meta.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import { pollUntil } from './poll.js';
 import {
   createNamespace,
-  grantOperatorRbac,
   reconcileCount,
   resourceVersions,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
+import { listEvents } from './support/events.js';
+import { startOperatorSuite, stopOperatorSuite } from './support/operator-suite.js';
 
 // One environment (with kube-controller-manager: ReplicaSets, garbage collection) for the file; each
 // test has its own namespace and its own operator, running as the non-admin identity with config/rbac.
@@ -21,19 +23,14 @@ let admin: KubeClient;
 const operators: RunningOperator[] = [];
 
 beforeAll(async () => {
-  env = await startEnvironment();
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite());
 }, 180_000);
 
 afterEach(async () => {
   await Promise.all(operators.splice(0).map((o) => o.stop()));
 });
 
-afterAll(async () => {
-  await admin?.close();
-  await env?.stop();
-});
+afterAll(() => stopOperatorSuite(env, admin));
 
 const namespace = () => createNamespace(admin, 'op');
 
@@ -173,12 +170,8 @@ describe('operator: a shared-mode HybridCluster', () => {
         expect.objectContaining({ type: 'Ready', status: 'False', reason: 'Unavailable' }),
       ]),
     );
-    const events = await get<{ items: { reason: string; involvedObject: { name: string } }[] }>(
-      `/api/v1/namespaces/${ns}/events`,
-    );
-    expect(events.items.map((e) => e.reason)).toEqual(
-      expect.arrayContaining(['Created', 'CertificateIssued']),
-    );
+    const events = await listEvents(admin, ns);
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'CertificateIssued']));
 
     const table = await kubectl(env, ['get', '-n', ns, 'hybridclusters,controlplanes,dataplanes']);
     expect(table.stdout).toMatch(/NAME\s+MODE\s+VERSION\s+READY\s+DATAPLANES\s+SYNCED\s+AGE/);
@@ -311,10 +304,7 @@ describe('operator: a shared-mode HybridCluster', () => {
       'dataplane/edge-internal',
       'hybridgate.dev/replicas-owner=deployment',
     ]);
-    const n = await reconcileCount(op.manager, 'dataplane');
-    await pollUntil('dataplane reconciled after the annotation', async () =>
-      (await reconcileCount(op.manager, 'dataplane')) > n ? true : undefined,
-    );
+    await waitForReconciles(op.manager, 'dataplane', 1);
     await admin.request({
       method: 'PATCH',
       path: `${p.deploy('internal')}/scale`,

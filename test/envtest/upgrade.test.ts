@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../src/api/meta.js';
-import { KubeClient } from '../../src/operator/kube/kube-client.js';
-import { startEnvironment, type TestEnvironment } from './environment.js';
+import type { KubeClient } from '../../src/operator/kube/kube-client.js';
+import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
 import {
   createNamespace,
-  grantOperatorRbac,
-  reconcileCount,
   resourceVersions,
   startOperator,
+  waitForReconciles,
   type RunningOperator,
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
+import { findCondition, type Condition } from './support/conditions.js';
+import { listEvents } from './support/events.js';
+import { writeFleetStatus } from './support/fleet-status-writer.js';
+import { startOperatorSuite, stopOperatorSuite } from './support/operator-suite.js';
 
 // A version change of a HybridCluster against a real kube-apiserver, without kube-controller-manager or
 // kubelet: the test plays the StatefulSet/Deployment controllers and the kubelet (it writes workload
@@ -31,8 +34,7 @@ type Workload = KubeObject & {
   spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } };
   status?: Record<string, unknown>;
 };
-type Cond = { type: string; status: string; reason: string; message: string };
-type Hc = KubeObject & { status?: { conditions?: Cond[]; upgrade?: { step: string } } };
+type Hc = KubeObject & { status?: { conditions?: Condition[]; upgrade?: { step: string } } };
 
 const apps = (kind: 'deployments' | 'statefulsets', name = '') =>
   `/apis/apps/v1/namespaces/${ns}/${kind}${name ? `/${name}` : ''}`;
@@ -89,51 +91,17 @@ async function rollOut(kind: 'deployments' | 'statefulsets', name: string): Prom
   timeline.push(`${name} rolled out`);
 }
 
-// The fleet-status controller's part: Synced (and Compatible) with counts, under its own manager.
+// The fleet-status controller's part (its controller is off here), recorded in the timeline.
 async function setSynced(dp: string, synced: number, total: number): Promise<void> {
-  const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const ok = synced === total;
-  await admin.request({
-    method: 'PATCH',
-    path: `${hgPath('dataplanes', dp)}/status`,
-    query: { fieldManager: 'test-fleet-status', force: true },
-    contentType: 'application/apply-patch+yaml',
-    body: {
-      apiVersion: 'hybridgate.dev/v1alpha1',
-      kind: 'DataPlane',
-      metadata: { name: dp, namespace: ns },
-      status: {
-        counts: { total, connected: total, synced, incompatible: 0 },
-        syncedSummary: `${synced}/${total}`,
-        conditions: [
-          {
-            type: 'Synced',
-            status: ok ? 'True' : 'False',
-            reason: ok ? 'AllSynced' : 'OutOfSync',
-            message: `${synced}/${total} data planes run the control plane's current configuration`,
-            lastTransitionTime: at,
-          },
-          {
-            type: 'Compatible',
-            status: 'True',
-            reason: 'AllCompatible',
-            message: 'ok',
-            lastTransitionTime: at,
-          },
-        ],
-      },
-    },
-  });
-  if (ok) timeline.push(`${dp} synced`);
+  await writeFleetStatus(admin, ns, dp, { synced, total });
+  if (synced === total) timeline.push(`${dp} synced`);
 }
 
-const progressing = async (match: (c: Cond) => boolean, what: string) =>
+const progressing = async (match: (c: Condition) => boolean, what: string) =>
   pollUntil(
     `HybridCluster Progressing: ${what}`,
     async () => {
-      const c = (await get<Hc>(hgPath('hybridclusters', 'edge'))).status?.conditions?.find(
-        (x) => x.type === 'Progressing',
-      );
+      const c = findCondition((await get<Hc>(hgPath('hybridclusters', 'edge'))).status, 'Progressing');
       return c && match(c) ? c : undefined;
     },
     { timeoutMs: 30_000 },
@@ -148,9 +116,7 @@ async function startOp(): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await startEnvironment({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(env.kubeConfig('admin'));
-  await grantOperatorRbac(env, admin);
+  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
   ns = await createNamespace(admin, 'upgrade');
   record('deployments');
   record('statefulsets');
@@ -159,8 +125,7 @@ beforeAll(async () => {
 afterAll(async () => {
   watches.abort();
   await op?.stop();
-  await admin?.close();
-  await env?.stop();
+  await stopOperatorSuite(env, admin);
 });
 
 const cluster = (version: string) => ({
@@ -242,11 +207,8 @@ describe('HybridCluster upgrade in a safe order', () => {
 
     // Events are recorded right after the status write that Progressing was read from: wait for the last.
     const upgradeEvents = await pollUntil('the UpgradeCompleted Event', async () => {
-      const events = await get<{
-        items: { reason: string; count?: number; involvedObject: { kind: string } }[];
-      }>(`/api/v1/namespaces/${ns}/events`);
-      const reasons = events.items
-        .filter((e) => e.involvedObject.kind === 'HybridCluster' && /Upgrade/.test(e.reason))
+      const reasons = (await listEvents(admin, ns, { kind: 'HybridCluster' }))
+        .filter((e) => /Upgrade/.test(e.reason))
         .flatMap((e) => Array<string>(e.count ?? 1).fill(e.reason))
         .sort();
       return reasons.includes('UpgradeCompleted') ? reasons : undefined;
@@ -276,9 +238,7 @@ describe('HybridCluster upgrade in a safe order', () => {
     await op!.stop();
     await startOp();
     for (const c of ['hybridcluster', 'controlplane', 'dataplane'])
-      await pollUntil(`${c} reconciled after restart`, async () =>
-        (await reconcileCount(op!.manager, c)) >= 1 ? true : undefined,
-      );
+      await waitForReconciles(op!.manager, c, 1, 0);
     expect(await resourceVersions(admin, paths)).toEqual(before);
   }, 120_000);
 });
