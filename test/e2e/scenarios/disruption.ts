@@ -5,16 +5,9 @@ import { listPods, podSelector } from '../support/kube.js';
 import type { UpstreamServer } from '../support/upstream-server.js';
 import { NotYet, waitFor } from '../support/wait.js';
 import type { SampleUnderTest } from './context.js';
+import { loadOnFirstRoute, readyPods, type DataPlaneUnderTest } from './disruption-support.js';
 import { waitConverged } from './status.js';
-import { FIRST_ROUTE } from './traffic.js';
 import { underLoad } from './under-load.js';
-
-/** The ready, not terminating pods of a DataPlane, by name. */
-async function readyPods(cluster: E2ECluster, namespace: string, dataPlane: string): Promise<string[]> {
-  return (await listPods(cluster, namespace, podSelector(dataPlane, 'data-plane')))
-    .filter((p) => p.ready && p.deletionRequestedAt === undefined)
-    .map((p) => p.name);
-}
 
 /**
  * Scenario 5, scaling: `kubectl scale dataplane/<dp> --replicas=3`, then 1, under load on every ready
@@ -27,32 +20,28 @@ async function readyPods(cluster: E2ECluster, namespace: string, dataPlane: stri
 export async function scaleUpAndDown(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
 ): Promise<void> {
   const ns = sample.namespace;
-  await underLoad(
-    `scale ${dp.name}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream },
-    async () => {
-      await cluster.kubectl([
-        'annotate',
-        'dataplane',
-        dp.name,
-        '-n',
-        ns,
-        `${REPLICAS_OWNER_ANNOTATION}=autoscaler`,
-        '--overwrite',
-      ]);
-      await cluster.kubectl(['scale', `dataplane/${dp.name}`, '-n', ns, '--replicas=3']);
-      await waitConverged(cluster, ns, dp.name, 3, admin);
-      await cluster.kubectl(['scale', `dataplane/${dp.name}`, '-n', ns, '--replicas=1']);
-      await waitConverged(cluster, ns, dp.name, 1, admin);
-      await cluster.kubectl(['annotate', 'dataplane', dp.name, '-n', ns, `${REPLICAS_OWNER_ANNOTATION}-`]);
-      await waitConverged(cluster, ns, dp.name, dp.replicas, admin);
-    },
-  );
+  await underLoad(`scale ${dp.name}`, loadOnFirstRoute(cluster, ns, dp.name, upstream), async () => {
+    await cluster.kubectl([
+      'annotate',
+      'dataplane',
+      dp.name,
+      '-n',
+      ns,
+      `${REPLICAS_OWNER_ANNOTATION}=autoscaler`,
+      '--overwrite',
+    ]);
+    await cluster.kubectl(['scale', `dataplane/${dp.name}`, '-n', ns, '--replicas=3']);
+    await waitConverged(cluster, ns, dp.name, 3, admin);
+    await cluster.kubectl(['scale', `dataplane/${dp.name}`, '-n', ns, '--replicas=1']);
+    await waitConverged(cluster, ns, dp.name, 1, admin);
+    await cluster.kubectl(['annotate', 'dataplane', dp.name, '-n', ns, `${REPLICAS_OWNER_ANNOTATION}-`]);
+    await waitConverged(cluster, ns, dp.name, dp.replicas, admin);
+  });
 }
 
 /**
@@ -62,7 +51,7 @@ export async function scaleUpAndDown(
 export async function deleteDataPlanePod(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
 ): Promise<void> {
@@ -73,7 +62,7 @@ export async function deleteDataPlanePod(
   const [kept, victim] = pods as [string, string];
   await underLoad(
     `delete pod ${victim}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream, pinned: [kept] },
+    loadOnFirstRoute(cluster, ns, dp.name, upstream, [kept]),
     async () => {
       await cluster.kubectl(['delete', 'pod', victim, '-n', ns, '--wait=false']);
       await waitFor(
@@ -97,7 +86,7 @@ export async function deleteDataPlanePod(
 export async function deleteControlPlanePod(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
 ): Promise<void> {
@@ -110,7 +99,7 @@ export async function deleteControlPlanePod(
   const dpPods = await readyPods(cluster, ns, dp.name);
   await underLoad(
     `delete CP pod ${names.join(',')}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream, pinned: dpPods },
+    loadOnFirstRoute(cluster, ns, dp.name, upstream, dpPods),
     async () => {
       await cluster.kubectl(['delete', 'pod', ...names, '-n', ns, '--wait=true', '--timeout=90s'], {
         timeoutMs: 100_000,

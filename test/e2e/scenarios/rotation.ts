@@ -9,9 +9,9 @@ import { getJsonOrNone, listPods, podSelector } from '../support/kube.js';
 import type { UpstreamServer } from '../support/upstream-server.js';
 import { NotYet, waitFor } from '../support/wait.js';
 import type { SampleUnderTest } from './context.js';
+import { loadOnFirstRoute, readyPods, type DataPlaneUnderTest } from './disruption-support.js';
 import { waitSampleSynced } from './samples.js';
 import { waitConverged } from './status.js';
-import { FIRST_ROUTE } from './traffic.js';
 import { underLoad } from './under-load.js';
 
 interface SecretView {
@@ -33,7 +33,7 @@ async function secret(cluster: E2ECluster, ns: string, name: string): Promise<Se
 async function reconnectOnePod(
   cluster: E2ECluster,
   ns: string,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   keep: string[],
 ): Promise<void> {
@@ -47,11 +47,31 @@ async function reconnectOnePod(
 
 /** The ready pods the load may pin to while one other pod is replaced: all but the last. */
 async function pinnable(cluster: E2ECluster, ns: string, dp: string): Promise<string[]> {
-  const ready = (await listPods(cluster, ns, podSelector(dp, 'data-plane')))
-    .filter((p) => p.ready && p.deletionRequestedAt === undefined)
-    .map((p) => p.name);
+  const ready = await readyPods(cluster, ns, dp);
   if (ready.length < 2) throw new Error(`${dp}: needs 2 ready pods, has ${ready.join(',')}`);
   return ready.slice(0, -1);
+}
+
+/**
+ * Runs `rotate` under load pinned to pods that stay (no failed request allowed), then replaces one
+ * other pod, which must connect and sync with the new certificates, and waits for the sample to sync.
+ */
+async function rotateUnderLoad(
+  cluster: E2ECluster,
+  sample: SampleUnderTest,
+  dp: DataPlaneUnderTest,
+  admin: AdminApi,
+  upstream: UpstreamServer,
+  what: string,
+  rotate: () => Promise<void>,
+): Promise<void> {
+  const ns = sample.namespace;
+  const pinned = await pinnable(cluster, ns, dp.name);
+  await underLoad(what, loadOnFirstRoute(cluster, ns, dp.name, upstream, pinned), async () => {
+    await rotate();
+    await reconnectOnePod(cluster, ns, dp, admin, pinned);
+  });
+  await waitSampleSynced(cluster, sample, 120);
 }
 
 /**
@@ -63,27 +83,20 @@ async function pinnable(cluster: E2ECluster, ns: string, dp: string): Promise<st
 export async function rotateSharedCertificate(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
 ): Promise<void> {
   const ns = sample.namespace;
   const name = controlPlaneNames(sample.name).sharedCertSecret;
   const old = fingerprint((await secret(cluster, ns, name))?.data?.['tls.crt']);
-  const pinned = await pinnable(cluster, ns, dp.name);
-  await underLoad(
-    `rotate ${name}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream, pinned },
-    async () => {
-      await cluster.kubectl(['delete', 'secret', name, '-n', ns]);
-      await waitFor(`a new certificate in Secret ${ns}/${name}`, async () => {
-        const now = fingerprint((await secret(cluster, ns, name))?.data?.['tls.crt']);
-        return now !== 'none' && now !== old ? now : new NotYet(`certificate ${now} (old ${old})`);
-      });
-      await reconnectOnePod(cluster, ns, dp, admin, pinned);
-    },
-  );
-  await waitSampleSynced(cluster, sample, 120);
+  await rotateUnderLoad(cluster, sample, dp, admin, upstream, `rotate ${name}`, async () => {
+    await cluster.kubectl(['delete', 'secret', name, '-n', ns]);
+    await waitFor(`a new certificate in Secret ${ns}/${name}`, async () => {
+      const now = fingerprint((await secret(cluster, ns, name))?.data?.['tls.crt']);
+      return now !== 'none' && now !== old ? now : new NotYet(`certificate ${now} (old ${old})`);
+    });
+  });
 }
 
 /**
@@ -94,7 +107,7 @@ export async function rotateSharedCertificate(
 export async function rotatePkiCa(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
   timeoutMs: number,
@@ -103,10 +116,13 @@ export async function rotatePkiCa(
   const caSecret = controlPlaneNames(sample.name).caSecret;
   const oldCa = fingerprint((await secret(cluster, ns, caSecret))?.data?.['tls.crt']);
   const request = `e2e-${Date.now()}`;
-  const pinned = await pinnable(cluster, ns, dp.name);
-  await underLoad(
+  await rotateUnderLoad(
+    cluster,
+    sample,
+    dp,
+    admin,
+    upstream,
     `rotate the CA of ${ns}/${sample.name}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream, pinned },
     async () => {
       await cluster.kubectl([
         'annotate',
@@ -132,10 +148,8 @@ export async function rotatePkiCa(
         },
         { timeoutMs, intervalMs: 1_000 },
       );
-      await reconnectOnePod(cluster, ns, dp, admin, pinned);
     },
   );
-  await waitSampleSynced(cluster, sample, 120);
 }
 
 /**
@@ -147,7 +161,7 @@ export async function rotatePkiCa(
 export async function upgradeVersion(
   cluster: E2ECluster,
   sample: SampleUnderTest,
-  dp: { name: string; replicas: number },
+  dp: DataPlaneUnderTest,
   admin: AdminApi,
   upstream: UpstreamServer,
   version: string,
@@ -155,7 +169,7 @@ export async function upgradeVersion(
   const ns = sample.namespace;
   await underLoad(
     `upgrade ${ns}/${sample.name} to ${version}`,
-    { cluster, namespace: ns, dataPlane: dp.name, path: FIRST_ROUTE.path, upstream },
+    loadOnFirstRoute(cluster, ns, dp.name, upstream),
     async () => {
       await cluster.kubectl([
         'patch',
