@@ -15,20 +15,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import {
+  CLI,
   clusterEnv,
   controlPlaneEnv,
   dataPlaneEnv,
   http,
+  REPO_ROOT as ROOT,
   startNode,
   stopNode,
 } from './lib/node-processes.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = resolve(process.env.HG_BENCH_CLI || join(ROOT, 'bin', 'hybridgate.js'));
 const SECONDS = Number(process.env.HG_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.HG_BENCH_ROUNDS ?? 10);
 const CONCURRENCY = 16;

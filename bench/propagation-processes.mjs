@@ -12,9 +12,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
+  CLI,
   clusterEnv,
   controlPlaneEnv,
   dataPlaneEnv,
@@ -23,8 +23,6 @@ import {
   stopNode,
 } from './lib/node-processes.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = resolve(process.env.HG_BENCH_CLI || join(ROOT, 'bin', 'hybridgate.js'));
 const ROUNDS = Number(process.env.HG_BENCH_ROUNDS ?? 20);
 const NS = (process.env.HG_BENCH_N ?? '1,10').split(',').map(Number);
 

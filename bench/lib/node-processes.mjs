@@ -3,8 +3,14 @@
 // certificate, a plain HTTP call, and a graceful stop.
 import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (benchmarks import from its node_modules and run its bin/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The CLI the benchmarks start: HG_BENCH_CLI (another build tree) or this tree's bin/hybridgate.js. */
+export const CLI = resolve(process.env.HG_BENCH_CLI || join(REPO_ROOT, 'bin', 'hybridgate.js'));
 
 // Every node still running; killed when the benchmark exits, even on a crash between start and stop.
 const live = new Set();
