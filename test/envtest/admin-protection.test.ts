@@ -7,10 +7,9 @@ import { renderControlPlane } from '../../src/operator/controllers/controlplane/
 import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { Workspace } from '../cluster/helpers/hybrid-cluster.js';
+import type { Workspace } from '../cluster/helpers/hybrid-cluster.js';
 import type { TestEnvironment } from './environment.js';
 import {
-  createNamespace,
   reconcileCount,
   startOperator,
   waitForReconciles,
@@ -18,8 +17,8 @@ import {
 } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
-import { createObjects, sharedControlPlane } from './support/hybridgate-objects.js';
-import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
+import { sharedControlPlane } from './support/hybridgate-objects.js';
+import { startProcessSuite, stopProcessSuite } from './support/operator-suite.js';
 
 // The operator (config/rbac identity) protects a ControlPlane's Admin API: a token Secret made once,
 // a TLS certificate from a per-CP admin CA, a workload configured for both, and a NetworkPolicy. A real
@@ -57,18 +56,12 @@ async function runOperator(): Promise<RunningOperator> {
 }
 
 beforeAll(async () => {
-  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
-  ws = new Workspace();
-  ns = await createNamespace(admin, 'adm');
-  await createObjects(admin, ns, [sharedControlPlane()]);
+  ({ env, admin, ws, ns } = await startProcessSuite('adm', [sharedControlPlane()]));
   await runOperator();
   cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
 }, 120_000);
 
-afterAll(async () => {
-  await stopOperatorAndNodes(operator);
-  await stopOperatorSuite(env, admin);
-}, 60_000);
+afterAll(() => stopProcessSuite(operator, env, admin), 60_000);
 
 describe('the operator protects the Admin API of each ControlPlane', () => {
   it('makes a 32-byte token, a TLS certificate for the Service names, and never mounts the admin CA', async () => {

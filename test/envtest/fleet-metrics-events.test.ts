@@ -3,14 +3,9 @@ import type { KubeClient } from '../../src/operator/kube/kube-client.js';
 import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
 import { httpRequest } from '../cluster/helpers/http.js';
-import { Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
+import type { StartedNode, Workspace } from '../cluster/helpers/hybrid-cluster.js';
 import type { TestEnvironment } from './environment.js';
-import {
-  createNamespace,
-  startOperator,
-  waitForReconciles,
-  type RunningOperator,
-} from './operator-harness.js';
+import { startOperator, waitForReconciles, type RunningOperator } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import {
   startDataPlaneNode,
@@ -18,8 +13,8 @@ import {
   type ProtectedControlPlane,
 } from './protected-control-plane.js';
 import { listEvents, waitForEvents } from './support/events.js';
-import { createObjects, dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
-import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
+import { dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startProcessSuite, stopProcessSuite } from './support/operator-suite.js';
 
 // Fleet gauges on the operator's /metrics and Events on the DataPlane, with a real CP (operator-made
 // Secrets, token + TLS) and DPs as local processes. The operator's clock is injected (Date.now() plus
@@ -61,10 +56,7 @@ const startDp = async (pod: string, extra: Record<string, string> = {}) => {
 };
 
 beforeAll(async () => {
-  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
-  ws = new Workspace();
-  ns = await createNamespace(admin, 'fme');
-  await createObjects(admin, ns, [sharedControlPlane(), dataPlaneOf('edge', 3)]);
+  ({ env, admin, ws, ns } = await startProcessSuite('fme', [sharedControlPlane(), dataPlaneOf('edge', 3)]));
   operator = await startOperator(env, ns, {
     health: { host: '127.0.0.1', port: 0 },
     now: () => Date.now() + offset,
@@ -80,10 +72,7 @@ beforeAll(async () => {
   await Promise.all([startDp('edge-a'), startDp('edge-b'), startDp('edge-c', { HYBRIDGATE_PLUGINS: lean })]);
 }, 120_000);
 
-afterAll(async () => {
-  await stopOperatorAndNodes(operator);
-  await stopOperatorSuite(env, admin);
-}, 60_000);
+afterAll(() => stopProcessSuite(operator, env, admin), 60_000);
 
 describe('fleet gauges and events', () => {
   it('serves the node counts, certificate expiry per node and CP reachability on /metrics', async () => {

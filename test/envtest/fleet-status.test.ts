@@ -6,15 +6,10 @@ import { resourcePath, RESOURCES } from '../../src/operator/kube/resources.js';
 import type { Manager } from '../../src/operator/manager/manager.js';
 import { POD_NODE_LABEL } from '../../src/operator/status/fleet-status.js';
 import { BUNDLED_PLUGINS } from '../../src/runtime/config/conf/properties.js';
-import { Workspace, type StartedNode } from '../cluster/helpers/hybrid-cluster.js';
+import type { StartedNode, Workspace } from '../cluster/helpers/hybrid-cluster.js';
 import type { TestEnvironment } from './environment.js';
 import { kubectl } from './kubectl.js';
-import {
-  createNamespace,
-  startOperator,
-  waitForReconciles,
-  type RunningOperator,
-} from './operator-harness.js';
+import { startOperator, waitForReconciles, type RunningOperator } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import {
   startDataPlaneNode,
@@ -22,8 +17,8 @@ import {
   type ProtectedControlPlane,
 } from './protected-control-plane.js';
 import { findCondition as cond, type Condition } from './support/conditions.js';
-import { createObjects, dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
-import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
+import { dataPlaneOf, sharedControlPlane } from './support/hybridgate-objects.js';
+import { startProcessSuite, stopProcessSuite } from './support/operator-suite.js';
 
 // The operator (config/rbac identity, fleet status on short intervals) makes the ControlPlane's
 // Secrets; a real CP process runs with them as the rendered pod would (admin_auth = token, the Admin
@@ -67,10 +62,7 @@ async function startDp(pod: string, extra: Record<string, string> = {}): Promise
 const nextPolls = (n: number) => waitForReconciles(manager!, 'fleet-status', n);
 
 beforeAll(async () => {
-  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
-  ws = new Workspace();
-  ns = await createNamespace(admin, 'fleet');
-  await createObjects(admin, ns, [sharedControlPlane(), dataPlaneOf('edge', 2)]);
+  ({ env, admin, ws, ns } = await startProcessSuite('fleet', [sharedControlPlane(), dataPlaneOf('edge', 2)]));
   operator = await startOperator(env, ns, {
     fleetStatus: { intervals: { fastMs: 100, slowMs: 250 }, allowAdminUrlOverride: true },
     operatorPeer: null,
@@ -79,10 +71,7 @@ beforeAll(async () => {
   cp = await startProtectedControlPlane(admin, ws, ns, 'cp');
 }, 120_000);
 
-afterAll(async () => {
-  await stopOperatorAndNodes(operator);
-  await stopOperatorSuite(env, admin);
-}, 60_000);
+afterAll(() => stopProcessSuite(operator, env, admin), 60_000);
 
 describe('fleet status from the control plane', () => {
   it('DPs appear in DataPlane.status, Synced n/m and the hash fill kubectl get, the CP status has the hash', async () => {

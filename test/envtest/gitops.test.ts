@@ -9,22 +9,17 @@ import { httpRequest, startUpstream, type Upstream } from '../cluster/helpers/ht
 import {
   dataPlaneEnv,
   startHybridgate,
-  Workspace,
   type StartedNode,
+  type Workspace,
 } from '../cluster/helpers/hybrid-cluster.js';
 import type { TestEnvironment } from './environment.js';
-import {
-  createNamespace,
-  startOperator,
-  waitForReconciles,
-  type RunningOperator,
-} from './operator-harness.js';
+import { startOperator, waitForReconciles, type RunningOperator } from './operator-harness.js';
 import { pollUntil } from './poll.js';
 import { startProtectedControlPlane, type ProtectedControlPlane } from './protected-control-plane.js';
 import { findCondition, type Condition } from './support/conditions.js';
 import { listEvents } from './support/events.js';
-import { createObjects, sharedControlPlane } from './support/hybridgate-objects.js';
-import { startOperatorSuite, stopOperatorAndNodes, stopOperatorSuite } from './support/operator-suite.js';
+import { sharedControlPlane } from './support/hybridgate-objects.js';
+import { startProcessSuite, stopProcessSuite } from './support/operator-suite.js';
 
 // GitOps end to end: the operator runs as the config/rbac identity (so the configmaps rule is under
 // test) and makes the ControlPlane's Secrets; a real CP process runs with them as the rendered pod
@@ -90,21 +85,15 @@ async function appliedWith(predicate: (o: CpObject) => boolean, what: string): P
 }
 
 beforeAll(async () => {
-  ({ env, admin } = await startOperatorSuite({ controllerManager: false }));
-  ws = new Workspace();
+  // The upstream first: the ConfigMap's gateway file names its URL.
   upstream = await startUpstream('echo');
-  ns = await createNamespace(admin, 'gitops');
-  await admin.request({
-    method: 'POST',
-    path: cmPath(),
-    body: {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'gateway' },
-      data: { 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo'] }]) },
-    },
-  });
-  await createObjects(admin, ns, [sharedControlPlane()]);
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'gateway' },
+    data: { 'kong.yaml': gatewayFile([{ name: 'echo-route', paths: ['/echo'] }]) },
+  };
+  ({ env, admin, ws, ns } = await startProcessSuite('gitops', [configMap, sharedControlPlane()]));
   operator = await startOperator(env, ns, {
     gitOps: { allowAdminUrlOverride: true, syncIntervalMsOverride: 300 },
     operatorPeer: null,
@@ -126,9 +115,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await stopOperatorAndNodes(operator);
   await upstream?.close();
-  await stopOperatorSuite(env, admin);
+  await stopProcessSuite(operator, env, admin);
 }, 60_000);
 
 describe('gateway configuration from ConfigMaps', () => {

@@ -1,8 +1,9 @@
 import { KubeClient } from '../../../src/operator/kube/kube-client.js';
-import { removeWorkspaces } from '../../cluster/helpers/hybrid-cluster.js';
+import { removeWorkspaces, Workspace } from '../../cluster/helpers/hybrid-cluster.js';
 import { stopAllNodes } from '../../cluster/helpers/node-process.js';
 import { startEnvironment, type EnvironmentOptions, type TestEnvironment } from '../environment.js';
-import { grantOperatorRbac, type RunningOperator } from '../operator-harness.js';
+import { createNamespace, grantOperatorRbac, type RunningOperator } from '../operator-harness.js';
+import { createObjects } from './hybridgate-objects.js';
 
 /** What every operator suite starts once per file: the apiserver environment and an admin client. */
 export interface OperatorSuite {
@@ -21,6 +22,27 @@ export async function startOperatorSuite(opts: EnvironmentOptions = {}): Promise
   return { env, admin };
 }
 
+/** An operator suite that runs real Hybridgate processes: their workspace and the suite's namespace. */
+export interface ProcessSuite extends OperatorSuite {
+  ws: Workspace;
+  ns: string;
+}
+
+/**
+ * startOperatorSuite without kube-controller-manager (no suite here needs it), a workspace for the
+ * CP/DP processes, and a fresh namespace `<prefix>-…` holding `objects` (created in order).
+ */
+export async function startProcessSuite(
+  prefix: string,
+  objects: { apiVersion: string; kind: string }[],
+): Promise<ProcessSuite> {
+  const suite = await startOperatorSuite({ controllerManager: false });
+  const ws = new Workspace();
+  const ns = await createNamespace(suite.admin, prefix);
+  await createObjects(suite.admin, ns, objects);
+  return { ...suite, ws, ns };
+}
+
 /** Closes what startOperatorSuite made; either may be missing when the start itself failed. */
 export async function stopOperatorSuite(
   env: TestEnvironment | undefined,
@@ -31,11 +53,16 @@ export async function stopOperatorSuite(
 }
 
 /**
- * Stops the operator first (so it stops polling the processes), then every local CP/DP process and
- * their workspaces: the teardown of the suites that run real Hybridgate processes.
+ * The teardown of a process suite: the operator first (so it stops polling the processes), then every
+ * local CP/DP process and their workspaces, then what startOperatorSuite made.
  */
-export async function stopOperatorAndNodes(operator: RunningOperator | undefined): Promise<void> {
+export async function stopProcessSuite(
+  operator: RunningOperator | undefined,
+  env: TestEnvironment | undefined,
+  admin: KubeClient | undefined,
+): Promise<void> {
   await operator?.stop();
   await stopAllNodes();
   removeWorkspaces();
+  await stopOperatorSuite(env, admin);
 }
