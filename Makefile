@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules
 
-.PHONY: help deps build typecheck lint format test test-unit envtest postgres demo bench run image helm-lint docs clean
+.PHONY: help deps build typecheck lint format test test-unit envtest postgres test-packages demo bench run image helm-lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,11 +40,15 @@ envtest: ## build (once, cached in ~/.cache/hybridgate) kube-apiserver, etcd, ku
 	@echo "==> test binaries: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, helm"
 	@hack/install-test-binaries.sh
 
+test-packages: ## install the Debian packages whose commands the tests run (iproute2, util-linux, openssl), when missing
+	@echo "==> commands the tests run (ip, unshare, nsenter, getent, openssl; apt-get only when missing)"
+	@hack/install-test-packages.sh
+
 postgres: ## install Debian's PostgreSQL server (the store tests start their own on a loopback port)
 	@echo "==> PostgreSQL server for the store tests (Debian's package, installed once)"
 	@hack/install-postgres.sh
 
-test-unit: build envtest postgres ## run the jest suites (unit, multi-process, envtest, end-to-end on the local node)
+test-unit: build envtest postgres test-packages ## run the jest suites (unit, multi-process, envtest, end-to-end on the local node)
 	@echo "==> running the test suites (jest)"
 	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci
 
@@ -52,7 +56,7 @@ test: lint typecheck test-unit ## run every check and test
 
 .PHONY: e2e e2e-kind
 
-e2e: build envtest ## the end-to-end scenarios (helm install, samples, traffic, scaling, rotation, upgrade) on the local test cluster
+e2e: build envtest test-packages ## the end-to-end scenarios (helm install, samples, traffic, scaling, rotation, upgrade) on the local test cluster
 	@echo "==> end-to-end scenarios on the local node (jest test/e2e; each scenario prints its wall time)"
 	HYBRIDGATE_TEST_BIN_DIR=$$(hack/install-test-binaries.sh --print-dir) NODE_OPTIONS=$(NODE_OPTIONS_TEST) npx jest --ci --runInBand test/e2e
 
