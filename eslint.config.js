@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'charts/', 'src/api/v1alpha1/generated/'] },
+  { ignores: ['dist/', '.tmp/', 'node_modules/', 'coverage/', 'charts/', 'src/api/v1alpha1/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,26 +17,9 @@ if have_server; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null; then
-  echo "error: no PostgreSQL server under /usr/lib/postgresql and no apt-get to install one;" \
-    "install PostgreSQL (initdb, pg_ctl, postgres) by hand" >&2
-  exit 1
-fi
-
-SUDO=""
-if [[ "$(id -u)" != "0" ]]; then
-  if command -v sudo >/dev/null; then
-    SUDO="sudo"
-  else
-    echo "error: installing postgresql needs root (run as root or install sudo)" >&2
-    exit 1
-  fi
-fi
-
-echo "==> installing the postgresql server package (apt-get)" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends postgresql
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install postgresql
 
 if ! have_server; then
   echo "error: postgresql was installed but no server binaries were found under /usr/lib/postgresql" >&2

@@ -16,20 +16,6 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 fi
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
-if ! command -v apt-get >/dev/null; then
-  echo "error: missing packages ${packages[*]} and no apt-get to install them; install them by hand" >&2
-  exit 1
-fi
-SUDO=""
-if [[ "$(id -u)" != "0" ]]; then
-  if command -v sudo >/dev/null; then
-    SUDO="sudo"
-  else
-    echo "error: installing ${packages[*]} needs root (run as root or install sudo)" >&2
-    exit 1
-  fi
-fi
-echo "==> installing ${packages[*]} (apt-get)" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends "${packages[@]}"
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install "${packages[@]}"
